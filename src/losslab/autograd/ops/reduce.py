@@ -34,7 +34,7 @@ def normalize_dims(dim, ndim: int, fn: str) -> tuple | None:
     for d in dims:
         if not isinstance(d, (int, np.integer)):
             raise TypeError(f"{fn}: dim must be an int or a tuple of ints, got {dim!r}")
-        lim = max(ndim, 1)
+        lim = builtins.max(ndim, 1)
         if not -lim <= d < lim:
             raise IndexError(
                 f"{fn}: dim {d} is out of range for a tensor with {ndim} dimension(s) "
