@@ -22,8 +22,16 @@ def _size(size):
     return tuple(int(s) for s in size)
 
 
+def _or(dtype, fallback):
+    """``resolve_dtype(dtype)``, or ``fallback`` when it is None. Explicit, never ``d or fallback``:
+    the truth value of a NumPy dtype is not reliably True across NumPy versions (``len(dtype)``
+    is 0 for plain dtypes)."""
+    d = dtypes.resolve_dtype(dtype)
+    return fallback if d is None else d
+
+
 def _float_dtype(dtype):
-    return dtypes.resolve_dtype(dtype) or dtypes.get_default_dtype()
+    return _or(dtype, dtypes.get_default_dtype())
 
 
 def _make(arr, requires_grad):
@@ -56,7 +64,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if step == 0:
         raise ValueError("arange: step must be non-zero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    d = dtypes.resolve_dtype(dtype) or (dtypes.int64 if ints else dtypes.get_default_dtype())
+    d = _or(dtype, dtypes.int64 if ints else dtypes.get_default_dtype())
     return _make(np.arange(start, end, step).astype(d), requires_grad)
 
 
@@ -84,28 +92,28 @@ def randint(low, high=None, size=(), dtype=None):
     if high is None:
         low, high = 0, low
     arr = _random.generator().integers(low, high, _size((size,)) if not isinstance(size, tuple) else _size(size))
-    return Tensor(arr.astype(dtypes.resolve_dtype(dtype) or np.int64))
+    return Tensor(arr.astype(_or(dtype, dtypes.int64)))
 
 
 def randperm(n, dtype=None):
-    return Tensor(_random.generator().permutation(n).astype(dtypes.resolve_dtype(dtype) or np.int64))
+    return Tensor(_random.generator().permutation(n).astype(_or(dtype, dtypes.int64)))
 
 
 def zeros_like(input, dtype=None, requires_grad=False):
-    return _make(np.zeros(input.shape, dtypes.resolve_dtype(dtype) or input.dtype), requires_grad)
+    return _make(np.zeros(input.shape, _or(dtype, input.dtype)), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad=False):
-    return _make(np.ones(input.shape, dtypes.resolve_dtype(dtype) or input.dtype), requires_grad)
+    return _make(np.ones(input.shape, _or(dtype, input.dtype)), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False):
-    return _make(np.full(input.shape, fill_value, dtypes.resolve_dtype(dtype) or input.dtype), requires_grad)
+    return _make(np.full(input.shape, fill_value, _or(dtype, input.dtype)), requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False):
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(*input.shape, dtype=_or(dtype, input.dtype), requires_grad=requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False):
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(*input.shape, dtype=_or(dtype, input.dtype), requires_grad=requires_grad)

@@ -34,7 +34,7 @@ class set_grad_enabled:
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
+        _GradMode.enabled = self.mode  # takes effect at once, also as a plain call (PyTorch)
 
     def __enter__(self):
         return self
@@ -43,11 +43,38 @@ class set_grad_enabled:
         _GradMode.enabled = self.prev
         return False
 
+    def __call__(self, fn):
+        """As a decorator (``@ll.set_grad_enabled(False)``): undo the switch made by
+        ``__init__`` at decoration time and apply the mode on every call instead."""
+        import functools
+
+        _GradMode.enabled = self.prev
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _GradMode.enabled = prev
+
+        return wrapper
+
 
 class _GradModeContext:
     """Base for ``no_grad``/``enable_grad``: usable as ``with`` block and as a decorator."""
 
     mode = True
+
+    def __new__(cls, orig_func=None):
+        # ``@ll.no_grad`` without parentheses decorates directly, as ``@torch.no_grad`` does.
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+        return cls()(orig_func)
 
     def __enter__(self):
         self.prev = _GradMode.enabled
@@ -148,7 +175,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     for r, g in zip(roots, root_grads):
         prev = grads.get(id(r))
         grads[id(r)] = g if prev is None else prev + g
-    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    wanted = None
+    if inputs is not None:
+        wanted = {}
+        for i, t in enumerate(inputs):
+            wanted.setdefault(id(t), []).append(i)  # the same tensor may be asked for twice
     captured = None if inputs is None else [None] * len(inputs)
 
     prev_mode = _GradMode.enabled
@@ -159,8 +190,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if g is None:
                 continue
             if wanted is not None:
-                i = wanted.get(id(t))
-                if i is not None:
+                for i in wanted.get(id(t), ()):
                     captured[i] = g if captured[i] is None else captured[i] + g
             ctx = t._ctx
             if ctx is None or (wanted is None and t._retains_grad):

@@ -185,8 +185,10 @@ class Function:
 
     def _as_tensor(self, value):
         if type(value) is np.ndarray:
-            for p in self.parents:
-                if p is not None and p.data is value:
+            # Match by the array object each positional input handed to forward (``apply`` gives
+            # distinct objects to distinct inputs, so x and x.detach() are not confused).
+            for p, arr in zip(self.parents, self.input_arrays):
+                if p is not None and arr is value:
                     return p
             if self.out is not None and self.out.data is value:
                 return self.out
@@ -212,15 +214,37 @@ class Function:
         needs_grad = False
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                a = x.data
                 if x.requires_grad:
                     needs_grad = True
+                for b in arrays:
+                    if b is a:
+                        # Two inputs share one array (x and x.detach()): give forward distinct
+                        # objects so that saved values map back to the right input (_as_tensor).
+                        a = a.view()
+                        break
+                arrays.append(a)
             else:
                 arrays.append(x)
-        out = node.forward(*arrays, **options)
+        try:
+            out = node.forward(*arrays, **options)
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            shapes = " and ".join(str(np.shape(a)) for a in arrays)
+            raise ValueError(
+                f"{cls.__name__.lower()}: operands of shapes {shapes} can't be broadcast together "
+                "(aligned from the right, each dimension pair must be equal or contain a 1)"
+            ) from None
         if type(out) is not np.ndarray:
-            out = np.asarray(out)
+            # NumPy returns scalars, not 0-d arrays, from 0-d ufuncs and full reductions. Keep the
+            # saved copy identical to the output's .data, or create_graph would take the saved
+            # output for a constant and second derivatives would miss its dependence on x.
+            raw, out = out, np.asarray(out)
+            if any(v is raw for v in node.saved):
+                node.saved = tuple(out if v is raw else v for v in node.saved)
         if needs_grad and _GradMode.enabled:
             node.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            node.input_arrays = tuple(arrays)
             return Tensor._from_op(out, node)
         return Tensor._wrap(out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import no_grad
+from .engine import enable_grad, no_grad
 from .grad import grad as _grad
 from .tensor import Tensor
 
@@ -21,7 +21,12 @@ class GradcheckError(RuntimeError):
 
 def _outputs(fn, inputs):
     out = fn(*inputs)
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    if isinstance(out, Tensor):
+        outs = (out,)
+    elif isinstance(out, (tuple, list)):
+        outs = tuple(out)
+    else:
+        raise TypeError(f"gradcheck: fn must return Tensors, output 0 is {type(out).__name__}")
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"gradcheck: fn must return Tensors, output {i} is {type(o).__name__}")
@@ -34,22 +39,25 @@ def _outputs(fn, inputs):
 
 
 def _numeric_jacobians(fn, inputs, eps):
-    """J[k][i] = ∂ flat(all outputs)[?] / ∂ inputs[i].flat[k] by central differences."""
+    """jac[i][r, k] = ∂(all outputs, flattened)[r] / ∂inputs[i].flat[k] by central differences."""
     jac = []
     for t in inputs:
         if not (isinstance(t, Tensor) and t.requires_grad):
             jac.append(None)
             continue
         cols = []
-        flat = t.data.reshape(-1)  # a view: editing it perturbs the input in place
-        for k in range(flat.size):
-            orig = flat[k]
-            with no_grad():
-                flat[k] = orig + eps
-                plus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, inputs)])
-                flat[k] = orig - eps
-                minus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, inputs)])
-            flat[k] = orig
+        data = t.data  # perturbed in place (element by element: works for any memory layout)
+        for k in range(data.size):
+            idx = np.unravel_index(k, data.shape)
+            orig = data[idx]
+            try:
+                with no_grad():
+                    data[idx] = orig + eps
+                    plus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, inputs)])
+                    data[idx] = orig - eps
+                    minus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, inputs)])
+            finally:
+                data[idx] = orig  # restored even if fn raises
             cols.append((plus - minus) / (2 * eps))
         jac.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
     return jac
@@ -124,7 +132,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             where = np.unravel_index(k, shape) if shape else ()
             msg = (
                 f"Jacobian mismatch for input {i} (shape {tuple(shape)}) at element {tuple(int(w) for w in where)}, "
-                f"output element {o}: analytic {a[o, k]!r} vs numeric {n[o, k]!r} "
+                f"output element {o}: analytic {float(a[o, k])!r} vs numeric {float(n[o, k])!r} "
                 f"(|diff| {abs(a[o, k] - n[o, k]):.3g} > atol {atol} + rtol {rtol}·|numeric|); "
                 f"{int(bad.sum())} of {bad.size} entries disagree, max |diff| "
                 f"{np.nanmax(np.abs(a - n)):.3g}"
@@ -149,9 +157,12 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     diff = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
 
     def first_grad(*xs):
-        res = _outputs(fn, xs)
-        d = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
-        gs = _grad(list(res), d, list(grad_outputs), create_graph=True, allow_unused=True)
+        # gradcheck evaluates fn under no_grad for its finite differences; the first derivative
+        # needs a graph even there, so record it regardless.
+        with enable_grad():
+            res = _outputs(fn, xs)
+            d = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
+            gs = _grad(list(res), d, list(grad_outputs), create_graph=True, allow_unused=True)
         return tuple(g if g is not None else Tensor(np.zeros(t.shape)) for g, t in zip(gs, d))
 
     del diff

@@ -3,6 +3,13 @@
 Each op is forward and derivative side by side. Conventions at kinks are PyTorch's and are named
 in each docstring. Broadcasting is undone once, by the engine (``engine.sum_to``), so binary ops
 return full-shape gradients.
+
+Result dtypes follow PyTorch's promotion (``dtypes.result_type``), not NumPy's: Python numbers,
+NumPy scalars and 0-d operands don't upcast a float32 tensor (``x * 2.0``, ``x * np.float64(2)``
+and ``x * np.array(2.0)`` stay float32); an integer tensor meeting a float number, true division
+of integers and float functions of integers (``exp``, ``sqrt``, ``sigmoid``…) give the default
+dtype (float32); a NumPy array with dimensions counts like a tensor of its dtype (float32 tensor
+times a float64 ``np.ones(3)`` is float64). Gradients always come back in each leaf's own dtype.
 """
 from __future__ import annotations
 
@@ -32,6 +39,46 @@ def _operand(x):
     if isinstance(x, numbers.Number):
         return x
     return as_array(x, argname="other")
+
+
+def _promoted(*xs, floating: bool = False):
+    """Bring operands to one dtype by PyTorch's promotion rules (``dtypes.result_type``), so that
+    NumPy's own rules (int64 + float32 -> float64, 0-d float64 upcasting float32) never decide.
+    ``floating`` forces a floating result (true division): integers become the default dtype.
+    Python numbers are left alone: NumPy treats them as weak and they adopt the array's dtype."""
+    a0 = xs[0]
+    # fast path (the hot one in training): a float Tensor with Python numbers or Tensors of its
+    # own dtype. A plain loop: cheaper than a generator for two or three operands.
+    if type(a0) is Tensor:
+        d0 = a0.data.dtype
+        if d0.kind == "f":
+            for x in xs[1:]:
+                t = type(x)
+                if t is float or t is int or (t is Tensor and x.data.dtype == d0):
+                    continue
+                break
+            else:
+                return xs
+    dt = dtypes.result_type(*(x.data if isinstance(x, Tensor) else x for x in xs))
+    if floating and dt.kind != "f":
+        dt = dtypes.get_default_dtype()
+    return tuple(_to_dtype(x, dt) for x in xs)
+
+
+def _to_dtype(x, dt):
+    if isinstance(x, Tensor):
+        return x if x.data.dtype == dt else cast(x, dt)
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dt else x.astype(dt)
+    return x
+
+
+def _floating(x):
+    """Integer and bool tensors become the default float dtype for float-valued functions
+    (``exp``, ``sqrt``, ``sigmoid``…), as in PyTorch (``ll.tensor([1, 2]).exp()`` is float32)."""
+    if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtypes.get_default_dtype()))
+    return x
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -111,8 +158,9 @@ class PowScalar(Function):
 class Pow(Function):
     """a ** b with both differentiable.
 
-    ∂/∂a = b·a^(b−1);  ∂/∂b = a^b·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch's convention,
-    which avoids 0·(−inf) = nan at the base 0).
+    ∂/∂a = b·a^(b−1), taken as 0 where b = 0 (so 0^0 has ∂/∂a = 0, not 0·inf = nan);
+    ∂/∂b = a^b·log a, taken as 0 where a = 0 and b ≥ 0. Both are PyTorch's conventions
+    (``pow_backward_self`` / ``pow_backward_exponent``).
     """
 
     def forward(self, a, b):
@@ -123,9 +171,9 @@ class Pow(Function):
     def backward(self, g):
         a, b, out = self.saved_tensors
         ops = self.ops
-        ga = g * b * a ** (b - 1)
         a_arr = a.data if isinstance(a, Tensor) else np.asarray(a)
         b_arr = b.data if isinstance(b, Tensor) else np.asarray(b)
+        ga = ops.where(b_arr == 0, 0.0, g * b * a ** (b - 1))
         zero = (a_arr == 0) & (b_arr >= 0)
         safe_a = ops.where(zero, 1.0, a)
         gb = ops.where(zero, 0.0, g * out * ops.log(safe_a))
@@ -137,7 +185,7 @@ def add(input, other, *, alpha=1):
     other = _operand(other)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return Add.apply(input, other)
+    return Add.apply(*_promoted(input, other))
 
 
 def sub(input, other, *, alpha=1):
@@ -145,37 +193,43 @@ def sub(input, other, *, alpha=1):
     other = _operand(other)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return Sub.apply(input, other)
+    return Sub.apply(*_promoted(input, other))
 
 
 def _rsub(self, other):
-    return Sub.apply(_operand(other), self)
+    return Sub.apply(*_promoted(_operand(other), self))
 
 
 def mul(input, other):
     """Elementwise product with broadcasting."""
-    return Mul.apply(input, _operand(other))
+    return Mul.apply(*_promoted(input, _operand(other)))
 
 
 def div(input, other):
     """Elementwise true division with broadcasting."""
-    return Div.apply(input, _operand(other))
+    return Div.apply(*_promoted(input, _operand(other), floating=True))
 
 
 def _rdiv(self, other):
-    return Div.apply(_operand(other), self)
+    return Div.apply(*_promoted(_operand(other), self, floating=True))
 
 
 def pow(input, exponent):
-    """``input ** exponent``; a Python-number exponent takes the cheaper constant-power path."""
+    """``input ** exponent``; a Python-number exponent takes the cheaper constant-power path.
+
+    Note (PyTorch's conventions): ∂/∂input is 0 where the exponent is 0 (also at 0⁰); with a
+    Tensor exponent, ∂/∂exponent = xᵉ·log x is 0 where x = 0 and the exponent ≥ 0. At x = 0,
+    x^p has derivative +inf for 0 < p < 1 and ±inf for p < 0 (not clipped), as in PyTorch.
+    """
     exponent = _operand(exponent)
+    input, exponent = _promoted(input, exponent)
     if isinstance(exponent, numbers.Number):
         return PowScalar.apply(input, exponent)
     return Pow.apply(input, exponent)
 
 
 def _rpow(self, other):
-    return Pow.apply(_operand(other), self)
+    return Pow.apply(*_promoted(_operand(other), self))
 
 
 def neg(input):
@@ -472,57 +526,77 @@ class Clone(Function):
 
 def exp(input):
     """eˣ elementwise."""
-    return Exp.apply(input)
+    return Exp.apply(_floating(input))
 
 
 def log(input):
     """Natural logarithm elementwise (−inf at 0, nan below, as NumPy and PyTorch)."""
-    return Log.apply(input)
+    return Log.apply(_floating(input))
 
 
 def log1p(input):
-    return Log1p.apply(input)
+    return Log1p.apply(_floating(input))
 
 
 def expm1(input):
-    return Expm1.apply(input)
+    return Expm1.apply(_floating(input))
 
 
 def sqrt(input):
-    return Sqrt.apply(input)
+    """√x elementwise.
+
+    Note: the derivative 1/(2√x) is +inf at x = 0 (not clipped), as in PyTorch; nan below 0.
+
+    Example:
+        >>> ll.sqrt(ll.tensor([4.0])).item()
+        2.0
+    """
+    return Sqrt.apply(_floating(input))
 
 
 def rsqrt(input):
-    return PowScalar.apply(input, -0.5)
+    """1/√x elementwise (x^(−1/2)); the derivative −½x^(−3/2) is −inf at 0, as in PyTorch."""
+    return PowScalar.apply(_floating(input), -0.5)
 
 
 def reciprocal(input):
-    return Div.apply(1.0, input)
+    return Div.apply(*_promoted(1.0, input, floating=True))
 
 
 def abs(input):
+    """|x| elementwise.
+
+    ∂/∂x = sign(x). Note: at the kink x = 0 the gradient is 0 (PyTorch's convention; any value
+    in [−1, 1] is a subgradient).
+
+    Example:
+        >>> x = ll.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+        >>> x.abs().sum().backward(); x.grad
+        tensor([-1.,  0.,  1.])
+    """
     return Abs.apply(input)
 
 
 def sign(input):
+    """sign(x) ∈ {−1, 0, 1}. Piecewise constant: its gradient is 0 everywhere, also at 0 (PyTorch)."""
     return Sign.apply(input)
 
 
 def sin(input):
-    return Sin.apply(input)
+    return Sin.apply(_floating(input))
 
 
 def cos(input):
-    return Cos.apply(input)
+    return Cos.apply(_floating(input))
 
 
 def tanh(input):
-    return Tanh.apply(input)
+    return Tanh.apply(_floating(input))
 
 
 def sigmoid(input):
     """Logistic function, computed without overflow for any input."""
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_floating(input))
 
 
 def relu(input):
@@ -531,7 +605,7 @@ def relu(input):
 
 
 def erf(input):
-    return Erf.apply(input)
+    return Erf.apply(_floating(input))
 
 
 def leaky_relu(input, negative_slope: float = 0.01):
@@ -567,32 +641,79 @@ def gelu(input, approximate: str = "none"):
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
-    """(1/β)·log(1 + e^{βx}), linear above ``threshold`` as in PyTorch; never overflows."""
+    """(1/β)·log(1 + e^{βx}), and x where βx > ``threshold`` (strictly), as in PyTorch.
+
+    ∂/∂x = σ(βx), or exactly 1 above the threshold; at βx = threshold the soft branch is used.
+    Computed without overflow for any x.
+    """
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+    return Softplus.apply(_floating(input), beta=beta, threshold=threshold)
 
 
 def clamp(input, min=None, max=None):
-    """Clip to [min, max]; the gradient is 1 inside, bounds included, and 0 outside."""
+    """Clip to [min, max] (either may be None; Python numbers or Tensors).
+
+    Note (PyTorch's conventions): the gradient to ``input`` is 1 for min ≤ x ≤ max — the bounds
+    themselves pass the gradient — and 0 outside. If min > max every element becomes max. With
+    Tensor bounds, ``min`` gets the gradient where x < min (and min < max), ``max`` where x > max
+    (or max < min).
+
+    Example:
+        >>> x = ll.tensor([-1.0, 0.0, 0.5, 1.0, 2.0], requires_grad=True)
+        >>> x.clamp(0.0, 1.0).sum().backward(); x.grad
+        tensor([0., 1., 1., 1., 0.])
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+    bounds = [b for b in (min, max) if b is not None]
+    if any(isinstance(b, (Tensor, np.ndarray)) for b in bounds):
+        return _clamp_tensor(input, min, max)
+    # NumPy scalars become Python numbers so that they don't upcast (np.float64 is not "weak")
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
+    if type(input) is Tensor and input.data.dtype.kind != "f":
+        input = _promoted(input, *(b for b in (min, max) if b is not None))[0]  # int, float bound -> float32
     return Clamp.apply(input, min=min, max=max)
 
 
+def _clamp_tensor(input, lo, hi):
+    """clamp with Tensor bounds, with PyTorch's gradient rule (``clamp_backward_min_max``):
+    input gets g where lo ≤ x ≤ hi (bounds included); lo gets g where x < lo (and lo < hi);
+    hi gets g where x > hi (or hi < lo). Composed of ``where`` with masks fixed from the data."""
+    ops = [input] + [_operand(b) for b in (lo, hi) if b is not None]
+    ops = list(_promoted(*ops))
+    x = ops.pop(0)
+    # a bound that is a number or array becomes an array of x's dtype, so that the nested
+    # wheres below never meet two bare numbers (NumPy would make those float64)
+    fix = lambda b: b if isinstance(b, Tensor) else np.asarray(b, dtype=x.dtype)  # noqa: E731
+    lo = fix(ops.pop(0)) if lo is not None else None
+    hi = fix(ops.pop(0)) if hi is not None else None
+    arr = lambda t: t.data if isinstance(t, Tensor) else np.asarray(t)  # noqa: E731
+    xa = arr(x)
+    if lo is not None and hi is not None:
+        la, ha = arr(lo), arr(hi)
+        x_mask = ((xa >= la) & (xa <= ha)) | np.isnan(xa)  # nan stays nan, as PyTorch
+        hi_mask = (xa > ha) | (ha < la)
+        lo_mask = (xa < la) & (la < ha) & ~hi_mask
+        # Where lo == hi and x < lo, PyTorch sends the gradient nowhere; the value is hi.
+        rest = hi.detach() if isinstance(hi, Tensor) else hi
+        return where(x_mask, x, where(lo_mask, lo, where(hi_mask, hi, rest)))
+    if lo is not None:
+        return where((xa >= arr(lo)) | np.isnan(xa), x, lo)
+    return where((xa <= arr(hi)) | np.isnan(xa), x, hi)
+
+
 def maximum(input, other):
-    return Maximum.apply(input, _operand(other))
+    """Elementwise max(a, b) with broadcasting.
+
+    Note: at ties (a = b) the gradient is split, g/2 to each input (PyTorch's convention).
+    """
+    return Maximum.apply(*_promoted(input, _operand(other)))
 
 
 def minimum(input, other):
-    return Minimum.apply(input, _operand(other))
+    """Elementwise min(a, b) with broadcasting; ties split the gradient g/2 each (PyTorch)."""
+    return Minimum.apply(*_promoted(input, _operand(other)))
 
 
 def where(condition, input, other):
@@ -600,7 +721,7 @@ def where(condition, input, other):
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    return Where.apply(_operand(input), _operand(other), cond=cond)
+    return Where.apply(*_promoted(_operand(input), _operand(other)), cond=cond)
 
 
 def clone(input):

@@ -233,6 +233,10 @@ def expand(input, *sizes):
     lead = len(sizes) - input.ndim
     if lead < 0:
         raise RuntimeError(f"expand: can't expand shape {input.shape} to fewer dimensions {sizes}")
+    if any(s == -1 for s in sizes[:lead]):
+        raise RuntimeError(
+            f"expand: -1 is not allowed in a new leading dimension (sizes {sizes}, tensor shape {input.shape})"
+        )
     shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(input, shape)
 
@@ -319,6 +323,8 @@ def split(input, split_size_or_sections, dim: int = 0):
 
 def chunk(input, chunks: int, dim: int = 0):
     """Split into ``chunks`` nearly equal pieces."""
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = input.shape[_dim(dim, input.ndim, "chunk")]
     return split(input, -(-n // chunks), dim)
 
@@ -329,8 +335,15 @@ def gather(input, dim: int, index):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
     d = _dim(dim, input.ndim, "gather")
+    if input.ndim == 0 and idx.ndim == 0:  # 0-d: gather from it as from a 1-element vector
+        return reshape(gather(reshape(input, 1), 0, idx.reshape(1)), ())
     if idx.ndim != input.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dimensions but input has {input.ndim}; they must match")
+    if any(idx.shape[k] > input.shape[k] for k in range(idx.ndim) if k != d):
+        raise ValueError(
+            f"gather: index shape {tuple(idx.shape)} must not be larger than input shape "
+            f"{tuple(input.shape)} in any dimension other than dim={dim}"
+        )
     if idx.size and (idx.min() < -input.shape[d] or idx.max() >= input.shape[d]):
         raise IndexError(
             f"gather: index values must lie in [0, {input.shape[d]}) for dimension {dim}, got "

@@ -43,7 +43,17 @@ def normalize_dims(dim, ndim: int, fn: str) -> tuple | None:
         out.append(int(d) % lim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError(f"{fn}: dim {dim!r} names the same dimension twice")
+    if ndim == 0:
+        return None  # a 0-d tensor accepts dim 0 / -1 (as PyTorch): reducing it is the identity
     return tuple(sorted(out))
+
+
+def one_dim(dim, ndim: int, fn: str) -> int:
+    """A single ``dim`` (for max/min/argmax/prod/softmax with a dim), checked and made non-negative."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{fn}: dim must be a single int here, got {dim!r}")
+    axes = normalize_dims(dim, ndim, fn)
+    return None if axes is None else axes[0]  # None for a 0-d tensor
 
 
 def _kept_shape(shape, axes):
@@ -132,8 +142,9 @@ class Prod(Function):
 class Norm(Function):
     """Vector p-norm over ``dim``: (Σ|xᵢ|ᵖ)^{1/p}; p = inf is max |xᵢ|.
 
-    ∂/∂xᵢ = xᵢ|xᵢ|^{p−2} / ‖x‖^{p−1}; for p = 2 that is xᵢ/‖x‖. Where ‖x‖ = 0 the gradient is 0
-    (PyTorch's convention; the true derivative does not exist there). p = 1 gives sign(xᵢ);
+    ∂/∂xᵢ = sign(xᵢ)|xᵢ|^{p−1} / ‖x‖^{p−1}; for p = 2 that is xᵢ/‖x‖. Where ‖x‖ = 0 the gradient
+    is 0 (PyTorch's convention; the true derivative does not exist there), and an element xᵢ = 0
+    gets 0 for every p (also p < 1, where |x|^{p−1} would be inf). p = 1 gives sign(xᵢ);
     p = inf shares the gradient among the tied maxima of |x|.
     """
 
@@ -168,7 +179,12 @@ class Norm(Function):
             return ops.where(zero, 0.0, g_full * ops.sign(x) * share)
         if p == 2:
             return ops.where(zero, 0.0, g_full * x / safe)
-        return ops.where(zero, 0.0, g_full * x * ops.abs(x) ** (p - 2) / safe ** (p - 1))
+        # sign(x)·|x|^(p−1) rather than x·|x|^(p−2): the latter is 0·inf = nan at xᵢ = 0 for
+        # p < 2 (PyTorch's linalg_vector_norm_backward gives 0 there). |x| is replaced by 1 at
+        # xᵢ = 0 (where sign(x) = 0 anyway) so that p < 1 gives no inf either.
+        xa = x.data if isinstance(x, Tensor) else x
+        safe_abs = ops.where(xa == 0, 1.0, ops.abs(x))
+        return ops.where(zero, 0.0, g_full * ops.sign(x) * safe_abs ** (p - 1) / safe ** (p - 1))
 
 
 class LogSumExp(Function):
@@ -180,13 +196,19 @@ class LogSumExp(Function):
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf slice: keep -inf, not nan
         out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape(()) if axes is None else np.squeeze(out, axes)
+        # Save the very array returned, so that with create_graph the output is seen as a
+        # function of x (a reshaped copy would be taken for a constant).
         self.save_for_backward(x, out)
-        return out if keepdim else (out.reshape(()) if axes is None else np.squeeze(out, axes))
+        return out
 
     def backward(self, g):
-        x, out_k = self.saved_tensors
-        g_full = _expand_back(self.ops, g, self.in_shape, self.axes, self.keepdim)
-        return g_full * self.ops.exp(x - out_k)
+        x, out = self.saved_tensors
+        ops = self.ops
+        g_full = _expand_back(ops, g, self.in_shape, self.axes, self.keepdim)
+        out_full = _expand_back(ops, out, self.in_shape, self.axes, self.keepdim)
+        return g_full * ops.exp(x - out_full)
 
 
 class Softmax(Function):
@@ -256,14 +278,26 @@ def var(input, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased
 
 
 def std(input, dim=None, *, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None):
-    """Standard deviation, √var (same ``correction`` rule)."""
-    from .elementwise import sqrt
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    """Standard deviation, √var (same ``correction`` rule).
+
+    Note: where the deviation is exactly 0 (a constant slice) the gradient is 0, as PyTorch's
+    ``std_backward`` masks it; the plain chain rule would give inf·0 = nan there.
+    """
+    from .elementwise import sqrt, where
+    v = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    nz = v.data != 0
+    if nz.all():
+        return sqrt(v)
+    # sqrt of 1 where v = 0 keeps inf out of the unused branch; v itself (= 0) is passed there,
+    # whose gradient is 0 because every centred value of a constant slice is 0.
+    return where(nz, sqrt(where(nz, v, 1.0)), v)
 
 
 def _select(input, dim, keepdim, largest, fn):
-    axes = normalize_dims(dim, _x(input).ndim, fn)
-    d = axes[0]
+    d = one_dim(dim, _x(input).ndim, fn)
+    if d is None:  # 0-d input: the value itself, index 0 (PyTorch)
+        from .elementwise import clone
+        return MaxResult(clone(input), Tensor._wrap(np.zeros((), dtype=np.int64)))
     idx = (np.argmax if largest else np.argmin)(input.data, axis=d, keepdims=True)
     values = gather(input, d, idx)
     if not keepdim:
@@ -308,20 +342,25 @@ def argmax(input, dim=None, keepdim: bool = False):
     """Index of the largest element (first on ties), flattened when ``dim`` is None. No gradient."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(_x(input).data), dtype=np.int64))
-    d = normalize_dims(dim, input.ndim, "argmax")[0]
+    d = one_dim(dim, input.ndim, "argmax")
     return Tensor._wrap(np.argmax(input.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim: bool = False):
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(_x(input).data), dtype=np.int64))
-    d = normalize_dims(dim, input.ndim, "argmin")[0]
+    d = one_dim(dim, input.ndim, "argmin")
     return Tensor._wrap(np.argmin(input.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def prod(input, dim=None, keepdim: bool = False):
-    """Product of elements (all, or along one ``dim``); exact gradients with zeros present."""
-    axis = None if dim is None else normalize_dims(dim, _x(input).ndim, "prod")[0]
+    """Product of elements (all, or along one ``dim``); exact gradients with zeros present.
+
+    Note: first derivatives use prefix/suffix products, so zeros are exact (∂/∂xᵢ = Π_{j≠i} xⱼ,
+    as PyTorch). Second derivatives (create_graph) at an input containing a zero raise
+    NotImplementedError.
+    """
+    axis = None if dim is None else one_dim(dim, _x(input).ndim, "prod")
     return Prod.apply(input, axis=axis, keepdim=keepdim)
 
 
@@ -344,7 +383,7 @@ def logsumexp(input, dim=None, keepdim: bool = False):
 def _softmax_dim(input, dim, fn):
     if dim is None:
         raise TypeError(f"{fn}: pass dim explicitly (e.g. dim=-1 for the class dimension)")
-    return normalize_dims(dim, _x(input).ndim, fn)[0]
+    return one_dim(dim, _x(input).ndim, fn)
 
 
 def softmax(input, dim, dtype=None):
