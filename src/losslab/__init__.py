@@ -16,5 +16,6 @@ from .autograd.dtypes import (
 )
 from .autograd.ops import *  # noqa: F401,F403
 from .random import manual_seed
+from . import nn, optim, losses  # noqa: E402  (after the engine: they build on it)
 
 __version__ = "0.1.0"

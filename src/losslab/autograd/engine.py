@@ -130,24 +130,26 @@ def toposort(roots) -> list:
     """Tensors reachable from ``roots`` through recorded ops, parents before children.
 
     Iterative post-order DFS: each node is pushed once unexpanded and once expanded; no recursion.
+    Tensors hash by identity (``object.__hash__``), so they key sets and dicts directly.
     """
     order = []
     visited = set()
     stack = [(r, False) for r in roots]
+    pop, push, seen = stack.pop, stack.append, visited.add
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
             order.append(t)
             continue
-        if id(t) in visited:
+        if t in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
+        seen(t)
+        push((t, True))
         ctx = t._ctx
         if ctx is not None:
             for p in ctx.parents:
-                if p is not None and p.requires_grad and id(p) not in visited:
-                    stack.append((p, False))
+                if p is not None and p._requires_grad and p not in visited:
+                    push((p, False))
     return order
 
 
@@ -167,30 +169,31 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     Raw ndarrays flow through the pass unless ``create_graph`` is set, in which case every backward
     is itself recorded with Tensor ops, so the result can be differentiated again.
     """
-    from .function import TensorOps
-    from .tensor import Tensor
+    from .function import TensorOps, _Tensor as Tensor, _load_tensor
+    Tensor = Tensor or _load_tensor()
 
     order = toposort(roots)
     grads: dict = {}
     for r, g in zip(roots, root_grads):
-        prev = grads.get(id(r))
-        grads[id(r)] = g if prev is None else prev + g
+        prev = grads.get(r)
+        grads[r] = g if prev is None else prev + g
     wanted = None
     if inputs is not None:
         wanted = {}
         for i, t in enumerate(inputs):
-            wanted.setdefault(id(t), []).append(i)  # the same tensor may be asked for twice
+            wanted.setdefault(t, []).append(i)  # the same tensor may be asked for twice
     captured = None if inputs is None else [None] * len(inputs)
 
+    ndarray = np.ndarray
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if wanted is not None:
-                for i in wanted.get(id(t), ()):
+                for i in wanted.get(t, ()):
                     captured[i] = g if captured[i] is None else captured[i] + g
             ctx = t._ctx
             if ctx is None or (wanted is None and t._retains_grad):
@@ -203,25 +206,27 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if create_graph:
                 ctx.ops = TensorOps
                 ctx.out = t
-            try:
-                parent_grads = ctx.backward(g)
-            finally:
-                if create_graph:
+                try:
+                    parent_grads = ctx.backward(g)
+                finally:
                     del ctx.ops
                     ctx.out = None
+            else:
+                parent_grads = ctx.backward(g)
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
             for p, pg in zip(ctx.parents, parent_grads):
-                if pg is None or p is None or not p.requires_grad:
+                if pg is None or p is None or not p._requires_grad:
                     continue
-                if pg.shape != p.shape:
-                    pg = sum_to(pg, p.shape)
-                if pg.dtype != p.dtype:
-                    pg = pg.astype(p.dtype) if type(pg) is np.ndarray else pg.to(p.dtype)
-                if type(pg) is not np.ndarray and not create_graph:
+                pdata = p.data
+                if pg.shape != pdata.shape:
+                    pg = sum_to(pg, pdata.shape)
+                if pg.dtype != pdata.dtype:
+                    pg = pg.astype(pdata.dtype) if type(pg) is ndarray else pg.to(pdata.dtype)
+                if not create_graph and type(pg) is not ndarray:
                     pg = np.asarray(pg)  # numpy scalars from 0-d arithmetic
-                prev = grads.get(id(p))
-                grads[id(p)] = pg if prev is None else prev + pg
+                prev = grads.get(p)
+                grads[p] = pg if prev is None else prev + pg
             if not retain_graph:
                 ctx.saved = _FREED
     finally:

@@ -40,7 +40,16 @@ class ArrayOps:
     sign = staticmethod(np.sign)
     matmul = staticmethod(np.matmul)
     reshape = staticmethod(np.reshape)
-    broadcast_to = staticmethod(np.broadcast_to)
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        # A fresh array rather than np.broadcast_to's read-only view: that wrapper costs ~10 µs of
+        # Python per call, and the gradient is materialised by the next op or accumulation anyway.
+        if x.shape == shape:
+            return x
+        out = np.empty(shape, dtype=x.dtype)
+        np.copyto(out, x)
+        return out
     transpose = staticmethod(np.transpose)
     swapaxes = staticmethod(np.swapaxes)
 
@@ -139,6 +148,16 @@ class TensorOps:
         return TensorOps._f().gather(_t(x), dim, index)
 
 
+_Tensor = None  # bound on first use: tensor.py imports this module, so no top-level import
+
+
+def _load_tensor():
+    global _Tensor
+    from .tensor import Tensor
+    _Tensor = Tensor
+    return Tensor
+
+
 def _t(x):
     from .tensor import Tensor
     return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
@@ -206,8 +225,7 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run ``forward`` on the inputs' data and, when grad mode is on and an input requires
         grad, record the node so that ``backward`` can reach the inputs."""
-        from .tensor import Tensor
-
+        Tensor = _Tensor or _load_tensor()
         node = cls.__new__(cls)
         node.saved = ()
         arrays = []
@@ -215,7 +233,7 @@ class Function:
         for x in inputs:
             if isinstance(x, Tensor):
                 a = x.data
-                if x.requires_grad:
+                if x._requires_grad:
                     needs_grad = True
                 for b in arrays:
                     if b is a:

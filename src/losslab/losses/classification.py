@@ -1,0 +1,488 @@
+"""Classification losses: binary cross-entropy (on probabilities and on logits), negative
+log-likelihood and softmax cross-entropy (class indices or class probabilities, label smoothing).
+
+Two primitives are fused here, each for a stated numerical reason and each tested against the
+composed version in ``tests/losses/test_classification.py``:
+
+* :class:`BinaryCrossEntropy` reproduces PyTorch's clamped logs and, above all, its clamped
+  gradient ``(p − y) / max(p(1 − p), 1e-12)``: composed from ``clamp(log p, min=−100)`` the
+  gradient at p = 0 would be ``0 · inf = nan``.
+* :class:`BinaryCrossEntropyWithLogits` computes the loss and the gradient σ(x) − y without the
+  cancellation that the composed form suffers for large |x| (see its docstring).
+
+Cross-entropy is a composition of the fused, max-shifted ``ll.log_softmax`` and a gather, so its
+gradient softmax(x) − y comes out of the engine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import ArrayOps, Function
+from ..autograd.ops.elementwise import _sigmoid_array
+from ..autograd.tensor import Tensor
+from ..autograd import ops as _ops
+from ._reduction import (
+    _shape, as_class_indices, as_input, as_tensor_like, as_weight, check_broadcastable,
+    check_reduction, check_same_shape, doc, reduce,
+)
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
+    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+]
+
+#: PyTorch's floor on each log in BCE (``aten/src/ATen/native/Loss.cpp``): one element can
+#: contribute at most 100 to the loss.
+LOG_CLAMP = -100.0
+#: PyTorch's floor on p(1 − p) in the BCE gradient: ``constexpr float EPSILON = 1e-12`` in
+#: ``Loss.cpp``, a float32 constant, so its value is float32(1e-12) = 9.99999996e-13 (matched
+#: exactly: at p ∈ {0, 1} the gradient is ±1.0000000004e12, PyTorch's number).
+BCE_GRAD_EPS = float(np.float32(1e-12))
+
+
+def _arr(v):
+    return v.data if isinstance(v, Tensor) else np.asarray(v)
+
+
+# ----------------------------------------------------------------------------- fused primitives
+def _clamped_logs(p: np.ndarray):
+    """max(log p, −100) and max(log(1 − p), −100), as in PyTorch's BCE (log1p keeps accuracy
+    for small p)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise BCE on probabilities, ℓ = −[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)].
+
+    Local derivatives (PyTorch's ``binary_cross_entropy_backward``)::
+
+        ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e-12)      ∂ℓ/∂y = max(log(1 − p), −100) − max(log p, −100)
+
+    The p-derivative is the exact one, −y/p + (1 − y)/(1 − p), wherever p(1 − p) ≥ 1e-12; closer
+    to 0 or 1 its denominator is floored, so p = 0 or 1 gives a large but finite gradient
+    (±1e12 for a wrong hard label) and exactly 0 for a right one. ∂ℓ/∂y is the derivative of
+    the clamped forward (finite everywhere; PyTorch returns −logit(p), which is ±inf at 0 and 1).
+    """
+
+    def forward(self, p, y):
+        self.save_for_backward(p, y)
+        log_p, log_1mp = _clamped_logs(p)
+        return (y - 1) * log_1mp - y * log_p
+
+    def backward(self, g):
+        p, y = self.saved_tensors
+        pa = _arr(p)
+        small = (1 - pa) * pa < BCE_GRAD_EPS
+        if self.ops is ArrayOps:
+            gp = g * (p - y) / np.maximum((1 - p) * p, BCE_GRAD_EPS)
+            log_p, log_1mp = _clamped_logs(p)
+            return gp, g * (log_1mp - log_p)
+        # create_graph: the same rule with Tensor ops, every branch kept finite so that the
+        # unused side of a where() never feeds nan into the second derivative.
+        gp = g * (p - y) / _ops.where(small, BCE_GRAD_EPS, (1 - p) * p)
+        with np.errstate(divide="ignore"):
+            lo_p, lo_1mp = np.log(pa) < LOG_CLAMP, np.log1p(-pa) < LOG_CLAMP
+        log_p = _ops.where(lo_p, LOG_CLAMP, _ops.log(_ops.where(lo_p, 0.5, p)))
+        log_1mp = _ops.where(lo_1mp, LOG_CLAMP, _ops.log1p(-_ops.where(lo_1mp, 0.5, p)))
+        return gp, g * (log_1mp - log_p)
+
+
+def _softplus_array(x: np.ndarray) -> np.ndarray:
+    # log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): e^{−|x|} ≤ 1 never overflows.
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Elementwise BCE on logits with optional positive-class weight pw::
+
+        ℓ = pw·y·softplus(−x) + (1 − y)·softplus(x)
+          = (1 − y)·x + (1 + (pw − 1)·y)·softplus(−x)        (PyTorch's form, Loss.cpp)
+
+    Both are −pw·y·log σ(x) − (1 − y)·log(1 − σ(x)). The first line is the one computed: it is
+    optax's ``sigmoid_binary_cross_entropy`` form (−y·log_sigmoid(x) − (1−y)·log_sigmoid(−x)),
+    a sum of two non-negative terms for y ∈ [0, 1], pw ≥ 0, so there is no cancellation (PyTorch's
+    second form subtracts two numbers of size |x| when y = 0 and x ≪ 0). softplus is evaluated
+    as max(z, 0) + log1p(e^{−|z|}), finite for any logit.
+
+    Local derivatives::
+
+        ∂ℓ/∂x = (1 − y)·σ(x) − pw·y·σ(−x)     (= (1 + (pw − 1)y)·σ(x) − pw·y, PyTorch's)
+        ∂ℓ/∂y = pw·softplus(−x) − softplus(x)
+        ∂ℓ/∂pw = y·softplus(−x)
+
+    Written with σ(x) and σ(−x) separately, ∂ℓ/∂x keeps full relative accuracy where σ(x) ≈ 1
+    (σ(x) − 1 would cancel).
+    """
+
+    def forward(self, x, y, pw=None):
+        self.has_pw = pw is not None
+        self.save_for_backward(x, y, pw)
+        neg, pos = _softplus_array(-x), _softplus_array(x)
+        ypos = y * pw if pw is not None else y
+        return ypos * neg + (1 - y) * pos
+
+    def backward(self, g):
+        x, y, pw = self.saved_tensors
+        ypos = y * pw if self.has_pw else y
+        if self.ops is ArrayOps:
+            sig, sig_neg = _sigmoid_array(x), _sigmoid_array(-x)
+            sp_neg, sp_pos = _softplus_array(-x), _softplus_array(x)
+        else:
+            sig, sig_neg = _ops.sigmoid(x), _ops.sigmoid(-x)
+            inf = float("inf")  # no linear cut-off: the exact softplus for second derivatives
+            sp_neg, sp_pos = _ops.softplus(-x, threshold=inf), _ops.softplus(x, threshold=inf)
+        gx = g * ((1 - y) * sig - ypos * sig_neg)
+        gy = g * ((pw * sp_neg if self.has_pw else sp_neg) - sp_pos)
+        gpw = g * y * sp_neg if self.has_pw else None
+        return gx, gy, gpw
+
+
+# ----------------------------------------------------------------------------- helpers
+def _check_in_unit_interval(t: Tensor, fn: str, argname: str) -> None:
+    a = t.data
+    ok = (a >= 0) & (a <= 1)  # nan fails too
+    if not ok.all():
+        bad = a[~ok]
+        hint = (" (these look like logits: use binary_cross_entropy_with_logits, or apply "
+                "ll.sigmoid first)") if argname == "input" else ""
+        raise ValueError(
+            f"{fn}: all elements of {argname} should be between 0 and 1, got "
+            f"{bad.size} outside [0, 1] (e.g. {bad.flat[0]!r}){hint}"
+        )
+
+
+def _check_label_smoothing(label_smoothing, fn: str) -> float:
+    try:
+        ls = float(label_smoothing)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}") from None
+    if not 0.0 <= ls <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}")
+    return ls
+
+
+def _class_weight(weight, input: Tensor, class_dim: int, fn: str):
+    w = as_weight(weight, input, fn)
+    n_classes = input.shape[class_dim]
+    if w is not None and tuple(w.shape) != (n_classes,):
+        raise ValueError(
+            f"{fn}: weight must hold one value per class, shape ({n_classes},), got shape "
+            f"{tuple(w.shape)}"
+        )
+    return w
+
+
+def _class_input(input, fn: str) -> tuple[Tensor, int]:
+    input = as_input(input, fn)
+    if input.ndim < 1:
+        raise ValueError(f"{fn}: input must have a class dimension, shape (C,), (N, C) or "
+                         f"(N, C, d1, ...), got a 0-d tensor")
+    return input, (0 if input.ndim == 1 else 1)
+
+
+def _nll_terms(logp: Tensor, idx: np.ndarray, weight, ignore_index: int, class_dim: int):
+    """Per-target −log p[y] (0 where ignored), the per-target weights w[y]·[y ≠ ignore] (None
+    when every weight is 1), and the mask of kept targets."""
+    mask = idx != ignore_index
+    safe = np.where(mask, idx, 0)  # ignored positions gather class 0, then are masked out
+    picked = _ops.gather(logp, class_dim, np.expand_dims(safe, class_dim)).reshape(idx.shape)
+    # where(), not a multiply by the mask: an ignored row may hold −inf (log 0) at class 0.
+    nll = -_ops.where(mask, picked, 0.0) if not mask.all() else -picked
+    fmask = mask.astype(logp.dtype)
+    if weight is not None:
+        wts = weight[safe] * fmask
+    else:
+        wts = None if mask.all() else fmask
+    return nll, wts, mask
+
+
+def _class_shape(ndim: int, n_classes: int, class_dim: int) -> tuple:
+    return tuple(n_classes if d == class_dim else 1 for d in range(ndim))
+
+
+# ----------------------------------------------------------------------------- losses
+@doc()
+def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean") -> Tensor:
+    r"""Binary cross-entropy between predicted probabilities and targets (log loss).
+
+    Formula (unreduced, element i)::
+
+        ℓᵢ = −wᵢ · [ yᵢ · max(log pᵢ, −100) + (1 − yᵢ) · max(log(1 − pᵢ), −100) ]
+
+    {reductions_formula}
+
+    Args:
+        input: predicted probabilities p ∈ [0, 1] (e.g. the output of ``ll.sigmoid``).
+        target: targets y ∈ [0, 1], same shape (hard labels {0, 1} or soft labels).
+        weight: optional rescaling weight per element, broadcastable to ``input``'s shape.
+        {reduction_rescale}
+
+    Shape:
+        {shape_elementwise}
+
+    Example:
+        >>> import losslab as ll
+        >>> from losslab.losses import binary_cross_entropy
+        >>> p = ll.tensor([0.9, 0.2, 0.6], requires_grad=True)
+        >>> loss = binary_cross_entropy(p, ll.tensor([1.0, 0.0, 1.0]))
+        >>> round(loss.item(), 4)
+        0.2798
+        >>> binary_cross_entropy(ll.tensor([0.0]), ll.tensor([1.0]))  # log clamped at -100
+        tensor(100.)
+
+    Note:
+        * As PyTorch: each log is clamped at −100, so p = 0 or 1 gives a finite loss (at most
+          100 per element), and the gradient is (p − y)/max(p(1 − p), 1e-12)·w (finite at the
+          ends). The clamp has a price: ``binary_cross_entropy(sigmoid(x), y)`` has a vanishing
+          gradient once σ(x) rounds to 0 or 1 (PyTorch issue #103316). Train on logits with
+          :func:`binary_cross_entropy_with_logits` instead.
+        * Values of ``input`` or ``target`` outside [0, 1] (or nan) raise a ValueError, as
+          PyTorch's check does (a RuntimeError there).
+        * The gradient with respect to ``target`` is the derivative of the clamped formula,
+          finite everywhere; PyTorch's is −logit(p), ±inf at p ∈ {0, 1}.
+        * ``weight`` is differentiable here (PyTorch refuses a weight that requires grad).
+
+    References:
+        Cox (1958), "The regression analysis of binary sequences"; PyTorch ``BCELoss``.
+    """
+    fn = "binary_cross_entropy"
+    check_reduction(reduction, fn)
+    input = as_input(input, fn)
+    target = as_tensor_like(target, input, fn)
+    check_same_shape(input, target, fn)
+    _check_in_unit_interval(input, fn, "input")
+    _check_in_unit_interval(target, fn, "target")
+    loss = BinaryCrossEntropy.apply(input, target)
+    w = as_weight(weight, input, fn)
+    if w is not None:
+        check_broadcastable(w.shape, input.shape, fn, "weight")
+        loss = loss * w
+    return reduce(loss, reduction, fn=fn)
+
+
+@doc()
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    r"""Binary cross-entropy on logits: sigmoid and BCE fused into one stable formula.
+
+    Formula (unreduced, element i; σ the logistic function, pw the positive weight)::
+
+        ℓᵢ = −wᵢ · [ pw · yᵢ · log σ(xᵢ) + (1 − yᵢ) · log(1 − σ(xᵢ)) ]
+           =  wᵢ · [ pw · yᵢ · softplus(−xᵢ) + (1 − yᵢ) · softplus(xᵢ) ]
+
+        ∂ℓᵢ/∂xᵢ = wᵢ · [ (1 − yᵢ) · σ(xᵢ) − pw · yᵢ · σ(−xᵢ) ]       (= σ(x) − y when pw = 1)
+
+    {reductions_formula}
+
+    Args:
+        input: logits x (any real numbers).
+        target: targets y ∈ [0, 1], same shape as ``input``.
+        weight: optional rescaling weight per element, broadcastable to ``input``'s shape.
+        {reduction_rescale}
+        pos_weight: optional weight of the positive term, broadcastable to ``input``'s shape
+            (one per class in the last dimension for multi-label targets). pw > 1 raises recall,
+            pw < 1 precision; with P positives and N negatives pw = N/P balances them.
+
+    Shape:
+        {shape_elementwise}
+
+    Example:
+        >>> import losslab as ll
+        >>> from losslab.losses import binary_cross_entropy_with_logits
+        >>> x = ll.tensor([2.0, -1.0, 0.0], requires_grad=True)
+        >>> loss = binary_cross_entropy_with_logits(x, ll.tensor([1.0, 0.0, 1.0]))
+        >>> round(loss.item(), 4)
+        0.3778
+        >>> binary_cross_entropy_with_logits(ll.tensor([-1e4]), ll.tensor([1.0]))  # no overflow
+        tensor(10000.)
+
+    Note:
+        * Numerically stable for any logit: computed as a sum of two non-negative softplus
+          terms (optax's form), which equals PyTorch's (1 − y)x + (1 + (pw − 1)y)·softplus(−x)
+          but has no cancellation; neither clamps extreme logits (PyTorch PR #163975 was
+          closed), so unlike BCELoss the loss grows without bound, linearly in |x|.
+        * The target is not range-checked (as PyTorch); values outside [0, 1] give a loss that
+          is no longer bounded below.
+        * ``weight`` and ``pos_weight`` are differentiable here (PyTorch refuses them).
+
+    References:
+        PyTorch ``BCEWithLogitsLoss`` (``aten/src/ATen/native/Loss.cpp``); optax
+        ``sigmoid_binary_cross_entropy``.
+    """
+    fn = "binary_cross_entropy_with_logits"
+    check_reduction(reduction, fn)
+    input = as_input(input, fn)
+    target = as_tensor_like(target, input, fn)
+    check_same_shape(input, target, fn)
+    pw = as_weight(pos_weight, input, fn, "pos_weight")
+    if pw is not None:
+        check_broadcastable(pw.shape, input.shape, fn, "pos_weight")
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, pw)
+    w = as_weight(weight, input, fn)
+    if w is not None:
+        check_broadcastable(w.shape, input.shape, fn, "weight")
+        loss = loss * w
+    return reduce(loss, reduction, fn=fn)
+
+
+_CLASS_SHAPE_DOC = (
+    "input: (C,), (N, C) or (N, C, d1, ..., dK) with K ≥ 1 (e.g. per-pixel classes).\n"
+    "target: class indices, shape (), (N,) or (N, d1, ..., dK), int64 in [0, C) or\n"
+    "    ``ignore_index``."
+)
+
+
+@doc(class_shape=_CLASS_SHAPE_DOC)
+def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    r"""Negative log-likelihood of the target class, given log-probabilities.
+
+    Formula (unreduced, target n with class yₙ; wᶜ the class weight, 1 by default)::
+
+        ℓₙ = −w_{yₙ} · x_{n, yₙ}            (0 where yₙ = ignore_index)
+
+        'mean': Σₙ ℓₙ / Σₙ w_{yₙ}·[yₙ ≠ ignore_index]      'sum': Σₙ ℓₙ      'none': ℓ
+
+    Args:
+        input: log-probabilities x (e.g. ``ll.log_softmax(logits, dim=1)``), class dim 1
+            (dim 0 for a single unbatched sample).
+        target: integer class indices.
+        weight: optional weight per class, shape (C,).
+        ignore_index: targets equal to it contribute nothing, neither to the loss nor to the
+            divisor of ``'mean'`` (default −100).
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'``; ``'mean'`` is the mean weighted by
+            the class weights of the non-ignored targets (PyTorch).
+
+    Shape:
+        {class_shape}
+        output: a scalar, or target's shape with ``reduction='none'``.
+
+    Example:
+        >>> import losslab as ll
+        >>> from losslab.losses import nll_loss
+        >>> logp = ll.log_softmax(ll.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), dim=1)
+        >>> round(nll_loss(logp, ll.tensor([0, 1])).item(), 4)
+        0.3955
+
+    Note:
+        * Out-of-range class indices raise :class:`~losslab.losses.ClassIndexError` (a
+          ValueError and an IndexError) naming the value and C; float targets raise TypeError.
+        * When every target is ignored, ``'mean'`` is 0/0 = nan, as in PyTorch.
+        * ``weight`` is differentiable here (PyTorch refuses a weight that requires grad).
+        * ``input`` is not checked to be log-probabilities (nor is it in PyTorch): the loss is
+          linear in ``input``, hence convex and unbounded below for arbitrary inputs.
+
+    References:
+        PyTorch ``NLLLoss`` (``aten/src/ATen/native/LossNLL.cpp``).
+    """
+    fn = "nll_loss"
+    check_reduction(reduction, fn)
+    input, class_dim = _class_input(input, fn)
+    idx = as_class_indices(target, input, ignore_index, fn, class_dim)
+    w = _class_weight(weight, input, class_dim, fn)
+    nll, wts, _ = _nll_terms(input, idx, w, ignore_index, class_dim)
+    return reduce(nll, reduction, weight=wts, fn=fn)
+
+
+@doc(class_shape=_CLASS_SHAPE_DOC)
+def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    r"""Softmax cross-entropy between logits and class indices or class probabilities.
+
+    Formula: with q = log_softmax(x) over the class dimension, ε = ``label_smoothing``, C
+    classes and class weights w (1 by default), the unreduced loss of target n is
+
+    class indices yₙ::
+
+        ℓₙ = (1 − ε) · w_{yₙ} · (−q_{n,yₙ}) + (ε / C) · Σ_c w_c · (−q_{n,c})   (0 if ignored)
+        'mean': Σₙ ℓₙ / Σₙ w_{yₙ}·[yₙ ≠ ignore_index]
+
+    class probabilities tₙ (same shape as input)::
+
+        ℓₙ = −Σ_c w_c · t'_{n,c} · q_{n,c},     t' = (1 − ε)·t + ε/C
+        'mean': Σₙ ℓₙ / N   (N = number of targets; the weights do not enter the divisor)
+
+    and ``'sum'`` is Σₙ ℓₙ, ``'none'`` is ℓ. With ε = 0 and one-hot t both reduce to −q_{n,yₙ}.
+
+    Args:
+        input: unnormalized logits x, class dim 1 (dim 0 for a single unbatched sample).
+        target: integer class indices (shape without the class dim), or floating class
+            probabilities of exactly ``input``'s shape; the two are told apart by shape.
+        weight: optional weight per class, shape (C,).
+        ignore_index: class-index targets equal to it are skipped (loss 0, not counted in the
+            mean). Only for index targets; must stay negative with probability targets.
+        reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (PyTorch's weighted mean, see above).
+        label_smoothing: ε ∈ [0, 1]; mixes the target with the uniform distribution ε/C.
+
+    Shape:
+        {class_shape}
+            or the same shape as input, floating, for class probabilities.
+        output: a scalar, or the shape of input without the class dim with ``reduction='none'``.
+
+    Example:
+        >>> import losslab as ll
+        >>> from losslab.losses import cross_entropy
+        >>> logits = ll.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]], requires_grad=True)
+        >>> round(cross_entropy(logits, ll.tensor([0, 2])).item(), 4)
+        0.1681
+        >>> round(cross_entropy(logits, ll.tensor([0, 2]), label_smoothing=0.1).item(), 4)
+        0.3431
+
+    Note:
+        * Built on ``ll.log_softmax`` (max-shifted, finite for any logits), so the gradient
+          with respect to the logits is softmax(x) − target, also at logits of ±1e4.
+        * Label smoothing follows PyTorch exactly, including its interaction with ``weight``:
+          the smoothing term is weighted per class, Σ_c w_c(−q_c), and the ``'mean'`` divisor
+          stays Σ w_{yₙ}; so class weights move the minimizer (PyTorch issue #104776). The
+          uniform share is ε/C, not ε/(C − 1) (issue #148884).
+        * Errors: float targets of index shape → TypeError; integer targets of input's shape
+          → TypeError; indices outside [0, C) → ClassIndexError (ValueError); a negative
+          ``label_smoothing`` → ValueError (PyTorch ignores it silently).
+        * When every target is ignored, ``'mean'`` is nan, as in PyTorch. ``weight`` is
+          differentiable here (PyTorch refuses a weight that requires grad).
+        * Arguments after ``weight`` are keyword-only: PyTorch's positional order has the
+          deprecated ``size_average``/``reduce`` in between, so a positional call ported from
+          PyTorch fails loudly instead of binding the wrong option.
+
+    References:
+        PyTorch ``CrossEntropyLoss`` (``aten/src/ATen/native/LossNLL.cpp``); Szegedy et al.
+        (2016), "Rethinking the Inception architecture" (label smoothing).
+    """
+    fn = "cross_entropy"
+    check_reduction(reduction, fn)
+    ls = _check_label_smoothing(label_smoothing, fn)
+    input, class_dim = _class_input(input, fn)
+    n_classes = input.shape[class_dim]
+    w = _class_weight(weight, input, class_dim, fn)
+    logp = _ops.log_softmax(input, class_dim)
+    wb = None if w is None else w.reshape(_class_shape(input.ndim, n_classes, class_dim))
+
+    if _shape(target) == tuple(input.shape):  # class probabilities (PyTorch decides by shape)
+        t_arr = _arr(target) if isinstance(target, Tensor) else np.asarray(target)
+        if t_arr.dtype.kind != "f":
+            raise TypeError(
+                f"{fn}: a target of the input's shape {tuple(input.shape)} is read as class "
+                f"probabilities and must be floating, got dtype {t_arr.dtype}; for class "
+                f"indices give it shape {tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])}"
+            )
+        if ignore_index >= 0:
+            raise ValueError(f"{fn}: ignore_index={ignore_index} is not supported with class-"
+                             "probability targets (use per-sample weighting with reduction='none')")
+        t = as_tensor_like(target, input, fn)
+        if ls > 0:
+            t = t * (1.0 - ls) + ls / n_classes
+        prod = logp * t if wb is None else logp * t * wb
+        return reduce(-prod.sum(class_dim), reduction, fn=fn)
+
+    idx = as_class_indices(target, input, ignore_index, fn, class_dim)
+    nll, wts, mask = _nll_terms(logp, idx, w, ignore_index, class_dim)
+    if ls == 0:
+        return reduce(nll, reduction, weight=wts, fn=fn)
+    smooth = -(logp.sum(class_dim) if wb is None else (logp * wb).sum(class_dim))
+    if not mask.all():
+        smooth = _ops.where(mask, smooth, 0.0)
+    hard = nll if wts is None else nll * wts
+    loss = hard * (1.0 - ls) + smooth * (ls / n_classes)
+    total = float(mask.sum()) if wts is None or w is None else wts.sum()
+    return reduce(loss, reduction, total_weight=total, fn=fn)

@@ -1,0 +1,471 @@
+"""Specific tests of the classification losses: every option against PyTorch (weight, pos_weight,
+ignore_index, label_smoothing with weight, probability targets, K-dimensional inputs), the
+fused primitives against their composed versions, edge values, and every bad-input error."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import losslab as ll
+import losslab.losses as L
+from losslab.losses.classification import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+import loss_helpers as H  # noqa: E402
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def t64(a):
+    return ll.tensor(np.asarray(a, dtype=np.float64))
+
+
+def i64(a):
+    return ll.tensor(np.asarray(a, dtype=np.int64))
+
+
+def check_vs_torch(ll_fn, torch_fn, x, y, kwargs, reduction, *, rtol=1e-10, atol=1e-14, seed=0):
+    out, tout, (lx, ly), (tx, ty) = H.run_both(torch, ll_fn, torch_fn, x, y, kwargs, reduction, seed=seed)
+    assert out.shape == tuple(tout.shape)
+    H.assert_close(out, tout, rtol=rtol, atol=atol, what="value")
+    H.assert_close(lx.grad, tx.grad, rtol=rtol, atol=atol, what="d/d input")
+    if ty.grad is not None:
+        H.assert_close(ly.grad, ty.grad, rtol=rtol, atol=atol, what="d/d target")
+    return out
+
+
+# ============================================================================ binary_cross_entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("wshape", [(4, 3), (3,), (1,), ()])
+def test_bce_weight_matches_torch(reduction, wshape):
+    r = rng(1)
+    p, y = t64(r.uniform(0.02, 0.98, (4, 3))), t64(r.uniform(0, 1, (4, 3)))
+    w = t64(r.uniform(0.1, 2.0, wshape))
+    check_vs_torch(L.binary_cross_entropy, F.binary_cross_entropy, p, y, {"weight": w}, reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_at_exactly_0_and_1_matches_torch(reduction):
+    # p ∈ {0, 1} with right and wrong hard labels: loss 0 or 100 (log clamp), gradient 0 or ±1e12
+    p = t64([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    y = t64([1.0, 0.0, 0.0, 1.0, 0.3, 0.7])
+    # (not check_vs_torch: PyTorch's target gradient is ±inf there, ours is finite)
+    lx = H.leaf(p)
+    out = L.binary_cross_entropy(lx, y, reduction=reduction)
+    tx = H.to_torch(torch, p, requires_grad=True)
+    tout = F.binary_cross_entropy(tx, H.to_torch(torch, y), reduction=reduction)
+    H.assert_close(out, tout)
+    out.sum().backward(), tout.sum().backward()
+    H.assert_close(lx.grad, tx.grad)
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(lx.grad.data))
+
+
+def test_bce_values_at_the_ends():
+    loss = L.binary_cross_entropy(t64([0.0, 1.0, 0.0, 1.0]), t64([1.0, 0.0, 0.0, 1.0]), reduction="none")
+    np.testing.assert_array_equal(loss.data, [100.0, 100.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("p", [1e-13, 1e-12, 1e-9, 0.5, 1 - 1e-9, 1 - 1e-13, 1e-50])
+@pytest.mark.parametrize("y", [0.0, 0.25, 1.0])
+def test_bce_gradient_floor_near_0_and_1_matches_torch(p, y):
+    # Below p = e^-100 the log is clamped: our target gradient is that of the clamped formula
+    # (finite), PyTorch's is −logit(p); the input gradients agree everywhere.
+    clamped = math.log(p) < -100
+    out, tout, (lx, ly), (tx, ty) = H.run_both(torch, L.binary_cross_entropy, F.binary_cross_entropy,
+                                               t64([p]), t64([y]), {}, "sum", grad_target=not clamped)
+    H.assert_close(out, tout)
+    H.assert_close(lx.grad, tx.grad)
+    if not clamped:
+        H.assert_close(ly.grad, ty.grad)
+
+
+def test_bce_of_saturated_sigmoid_has_torch_vanishing_gradient():
+    # PyTorch issue #103316: the clamp makes BCE(sigmoid(x)) flat once σ(x) is tiny; we match it
+    for xv in (-50.0, -20.0, 30.0):
+        x = t64([xv]).requires_grad_()
+        L.binary_cross_entropy(ll.sigmoid(x), t64([1.0])).backward()
+        tx = torch.tensor([xv], dtype=torch.float64, requires_grad=True)
+        F.binary_cross_entropy(torch.sigmoid(tx), torch.tensor([1.0], dtype=torch.float64)).backward()
+        H.assert_close(x.grad, tx.grad, rtol=1e-9)
+
+
+def test_bce_target_gradient_is_finite_at_the_ends():
+    p, y = t64([0.0, 1.0, 1e-60]), t64([0.5, 0.5, 0.5]).requires_grad_()
+    L.binary_cross_entropy(p, y, reduction="sum").backward()
+    # d/dy = max(log(1−p), −100) − max(log p, −100)
+    np.testing.assert_allclose(y.grad.data, [100.0, -100.0, 100.0])
+
+
+def _bce_composed(p, y):
+    return (y - 1.0) * ll.clamp(ll.log1p(-p), min=-100.0) - y * ll.clamp(ll.log(p), min=-100.0)
+
+
+def test_bce_fused_matches_composed_forward_and_backward():
+    r = rng(2)
+    p0, y0 = r.uniform(0.01, 0.99, (5, 4)), r.uniform(0, 1, (5, 4))
+    g = r.normal(size=(5, 4))
+    res = []
+    for fn in (lambda p, y: BinaryCrossEntropy.apply(p, y), _bce_composed):
+        p, y = t64(p0).requires_grad_(), t64(y0).requires_grad_()
+        out = fn(p, y)
+        out.backward(t64(g))
+        res.append((out.data, p.grad.data, y.grad.data))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_bce_gradgradcheck():
+    r = rng(3)
+    p = t64(r.uniform(0.05, 0.95, (3, 2))).requires_grad_()
+    y = t64(r.uniform(0, 1, (3, 2))).requires_grad_()
+    assert ll.autograd.gradgradcheck(lambda a, b: L.binary_cross_entropy(a, b, reduction="sum"), [p, y])
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), 1.0 + 1e-12])
+def test_bce_input_outside_unit_interval_raises(bad):
+    with pytest.raises(ValueError, match="all elements of input should be between 0 and 1"):
+        L.binary_cross_entropy(t64([0.5, bad]), t64([1.0, 0.0]))
+
+
+def test_bce_target_outside_unit_interval_raises():
+    with pytest.raises(ValueError, match="all elements of target should be between 0 and 1"):
+        L.binary_cross_entropy(t64([0.5, 0.5]), t64([1.0, 2.0]))
+
+
+def test_bce_logit_hint_in_error():
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits"):
+        L.binary_cross_entropy(t64([3.2, -1.0]), t64([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("fn", [L.binary_cross_entropy, L.binary_cross_entropy_with_logits])
+def test_bce_shape_mismatch_names_both_shapes(fn):
+    with pytest.raises(ValueError, match=r"input \(4,\) and target \(4, 1\)"):
+        fn(t64([0.5] * 4), t64([[1.0]] * 4))
+
+
+def test_bce_weight_that_does_not_broadcast_raises():
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not broadcast"):
+        L.binary_cross_entropy(t64(np.full((2, 3), 0.5)), t64(np.ones((2, 3))), weight=t64(np.ones(4)))
+    with pytest.raises(ValueError, match="does not broadcast"):  # would enlarge the loss
+        L.binary_cross_entropy(t64(np.full((3,), 0.5)), t64(np.ones(3)), weight=t64(np.ones((2, 3))))
+
+
+# ============================================================================ with logits
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["weight", "pos_weight", "both", "pos_weight_full"])
+def test_bce_logits_options_match_torch(reduction, opts):
+    r = rng(4)
+    x, y = t64(r.normal(scale=3.0, size=(5, 3))), t64(r.uniform(0, 1, (5, 3)))
+    kw = {}
+    if opts in ("weight", "both"):
+        kw["weight"] = t64(r.uniform(0.1, 2.0, (5, 1)))
+    if opts in ("pos_weight", "both"):
+        kw["pos_weight"] = t64(r.uniform(0.2, 4.0, (3,)))
+    if opts == "pos_weight_full":
+        kw["pos_weight"] = t64(r.uniform(0.2, 4.0, (5, 3)))
+    check_vs_torch(L.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, x, y, kw, reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_logits_extreme_logits_match_torch(reduction):
+    x = t64([1e4, -1e4, 1e4, -1e4, 800.0, -800.0])
+    y = t64([1.0, 0.0, 0.0, 1.0, 0.5, 0.5])
+    kw = {"pos_weight": t64([2.0])}
+    check_vs_torch(L.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, x, y, kw,
+                   reduction, rtol=1e-12, atol=1e-12)
+    out = L.binary_cross_entropy_with_logits(x, y, reduction="none", **kw)
+    np.testing.assert_allclose(out.data, [0.0, 0.0, 1e4, 2e4, 400.0, 800.0])
+
+
+def test_bce_logits_has_no_cancellation_for_confident_right_predictions():
+    # y = 0, x = −40: the loss is softplus(−40) ≈ 4.25e-18 (PyTorch's (1−y)x + softplus(−x)
+    # form returns −40 + 40 = 0 here); the gradient σ(−40) keeps full relative accuracy too.
+    x = t64([-40.0, 40.0]).requires_grad_()
+    out = L.binary_cross_entropy_with_logits(x, t64([0.0, 1.0]), reduction="none")
+    exact = math.log1p(math.exp(-40.0))
+    np.testing.assert_allclose(out.data, [exact, exact], rtol=1e-15)
+    out.sum().backward()
+    s = 1.0 / (1.0 + math.exp(40.0))
+    np.testing.assert_allclose(x.grad.data, [s, -s], rtol=1e-15)
+
+
+def _bce_logits_composed(x, y, pw=None):
+    inf = float("inf")
+    pos = ll.softplus(x, threshold=inf)
+    neg = ll.softplus(-x, threshold=inf)
+    ypos = y if pw is None else y * pw
+    return ypos * neg + (1.0 - y) * pos
+
+
+@pytest.mark.parametrize("with_pw", [False, True])
+def test_bce_logits_fused_matches_composed_forward_and_backward(with_pw):
+    r = rng(5)
+    x0, y0 = r.normal(scale=4.0, size=(6, 3)), r.uniform(0, 1, (6, 3))
+    pw0 = r.uniform(0.3, 3.0, (3,))
+    g = r.normal(size=(6, 3))
+    res = []
+    for fn in (lambda x, y, pw: BinaryCrossEntropyWithLogits.apply(x, y, pw), _bce_logits_composed):
+        x, y = t64(x0).requires_grad_(), t64(y0).requires_grad_()
+        pw = t64(pw0).requires_grad_() if with_pw else None
+        out = fn(x, y, pw)
+        out.backward(t64(g))
+        res.append([out.data, x.grad.data, y.grad.data] + ([pw.grad.data] if with_pw else []))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_bce_logits_gradcheck_and_gradgradcheck_including_pos_weight():
+    r = rng(6)
+    x = t64(r.normal(scale=2.0, size=(4, 3))).requires_grad_()
+    y = t64(r.uniform(0, 1, (4, 3))).requires_grad_()
+    pw = t64(r.uniform(0.5, 2.0, (3,))).requires_grad_()
+    w = t64(r.uniform(0.5, 2.0, (4, 1))).requires_grad_()
+
+    def f(a, b, c, d):
+        return L.binary_cross_entropy_with_logits(a, b, d, pos_weight=c)
+
+    assert ll.autograd.gradcheck(f, [x, y, pw, w])
+    assert ll.autograd.gradgradcheck(f, [x, y, pw, w])
+
+
+def test_bce_logits_equals_bce_of_sigmoid_in_the_moderate_range():
+    r = rng(7)
+    x, y = t64(r.normal(size=(10,))), t64(r.uniform(0, 1, (10,)))
+    a = L.binary_cross_entropy_with_logits(x, y, reduction="none")
+    b = L.binary_cross_entropy(ll.sigmoid(x), y, reduction="none")
+    np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+def test_bce_logits_tends_to_zero_as_logits_grow_toward_the_label():
+    y = t64([1.0, 0.0, 1.0])
+    sign = np.array([1.0, -1.0, 1.0])
+    losses = [L.binary_cross_entropy_with_logits(t64(s * sign), y).item() for s in (0.5, 2, 8, 32, 64)]
+    assert all(a > b for a, b in zip(losses, losses[1:])) and losses[-1] < 1e-27
+
+
+def test_bce_logits_pos_weight_that_does_not_broadcast_raises():
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(4,\) does not broadcast"):
+        L.binary_cross_entropy_with_logits(t64(np.zeros((2, 3))), t64(np.ones((2, 3))), pos_weight=t64(np.ones(4)))
+
+
+# ============================================================================ nll_loss
+def _logp(r, shape, dim=1):
+    z = r.normal(scale=2.0, size=shape)
+    return z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["plain", "weight", "ignore", "weight+ignore"])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5), (2, 4, 3, 2)])
+def test_nll_options_and_kdim_match_torch(reduction, opts, shape):
+    r = rng(8)
+    x = t64(_logp(r, shape))
+    tshape = shape[:1] + shape[2:]
+    tgt = r.integers(0, shape[1], size=tshape)
+    kw = {}
+    if "ignore" in opts:
+        tgt[r.random(tshape) < 0.3] = 2
+        tgt.flat[0] = 2
+        kw["ignore_index"] = 2
+    if "weight" in opts:
+        kw["weight"] = t64(r.uniform(0.2, 3.0, shape[1]))
+    check_vs_torch(L.nll_loss, F.nll_loss, x, i64(tgt), kw, reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_unbatched_input_matches_torch(reduction):
+    x = t64(_logp(rng(9), (5,), dim=0))
+    check_vs_torch(L.nll_loss, F.nll_loss, x, i64(3), {"weight": t64(np.arange(1.0, 6.0))}, reduction)
+
+
+def test_nll_all_targets_ignored_gives_nan_mean_like_torch():
+    x = t64(_logp(rng(10), (3, 4)))
+    tgt = i64([-100, -100, -100])
+    assert math.isnan(L.nll_loss(x, tgt).item())
+    assert math.isnan(F.nll_loss(H.to_torch(torch, x), H.to_torch(torch, tgt)).item())
+    assert L.nll_loss(x, tgt, reduction="sum").item() == 0.0
+
+
+def test_nll_ignored_rows_may_hold_minus_inf():
+    x = t64([[-np.inf, 0.0], [-0.5, -1.0]]).requires_grad_()
+    out = L.nll_loss(x, i64([-100, 1]))
+    assert out.item() == 1.0
+    out.backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0], [0.0, -1.0]])
+
+
+def test_cross_entropy_is_log_softmax_then_nll():
+    r = rng(11)
+    x, tgt = t64(r.normal(size=(5, 3, 2))), i64(r.integers(0, 3, (5, 2)))
+    w = t64([0.5, 1.0, 2.0])
+    a = L.cross_entropy(x, tgt, w)
+    b = L.nll_loss(ll.log_softmax(x, 1), tgt, w)
+    np.testing.assert_allclose(a.item(), b.item(), rtol=1e-14)
+
+
+# ============================================================================ cross_entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["plain", "weight", "ignore", "ls", "ls+weight", "ls+ignore",
+                                  "ls+weight+ignore", "ls=1"])
+@pytest.mark.parametrize("shape", [(7, 5), (3, 5, 4), (2, 5, 3, 2), (5,)])
+def test_cross_entropy_index_targets_match_torch(reduction, opts, shape):
+    r = rng(12)
+    x = t64(r.normal(scale=2.0, size=shape))
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    tgt = np.asarray(r.integers(0, 5, size=tshape))
+    kw = {}
+    if "ignore" in opts:
+        kw["ignore_index"] = 1
+        if tgt.ndim:
+            tgt[r.random(tshape) < 0.3] = 1
+            tgt.flat[-1] = 1
+    if "weight" in opts:
+        kw["weight"] = t64(r.uniform(0.2, 3.0, 5))
+    if "ls" in opts:
+        kw["label_smoothing"] = 1.0 if opts == "ls=1" else 0.15
+    check_vs_torch(L.cross_entropy, F.cross_entropy, x, i64(tgt), kw, reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["plain", "weight", "ls", "ls+weight"])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5), (4,)])
+def test_cross_entropy_probability_targets_match_torch(reduction, opts, shape):
+    r = rng(13)
+    x = t64(r.normal(scale=2.0, size=shape))
+    d = 0 if len(shape) == 1 else 1
+    t = r.uniform(0.0, 1.0, shape)
+    t = t / t.sum(axis=d, keepdims=True)
+    kw = {}
+    if "weight" in opts:
+        kw["weight"] = t64(r.uniform(0.2, 3.0, shape[d]))
+    if "ls" in opts:
+        kw["label_smoothing"] = 0.2
+    check_vs_torch(L.cross_entropy, F.cross_entropy, x, t64(t), kw, reduction)  # target grads too
+
+
+def test_cross_entropy_label_smoothing_formula_by_hand():
+    # (1−ε)·w_y·(−q_y) + ε/C·Σ_c w_c(−q_c), mean divided by Σ w_y over kept targets
+    r = rng(14)
+    x0 = r.normal(size=(4, 3))
+    tgt = np.array([0, 2, 1, 2])
+    w = np.array([0.5, 2.0, 1.0])
+    eps = 0.3
+    q = x0 - np.log(np.exp(x0).sum(1, keepdims=True))
+    keep = tgt != 1
+    per = (1 - eps) * w[tgt] * -q[np.arange(4), tgt] + eps / 3 * (-(q * w).sum(1))
+    expected = per[keep].sum() / w[tgt][keep].sum()
+    got = L.cross_entropy(t64(x0), i64(tgt), t64(w), ignore_index=1, label_smoothing=eps)
+    np.testing.assert_allclose(got.item(), expected, rtol=1e-13)
+
+
+def test_cross_entropy_one_hot_probabilities_equal_indices():
+    r = rng(15)
+    x, tgt = t64(r.normal(size=(6, 4))), r.integers(0, 4, 6)
+    onehot = t64(np.eye(4)[tgt])
+    for ls in (0.0, 0.25):
+        a = L.cross_entropy(x, i64(tgt), label_smoothing=ls, reduction="none")
+        b = L.cross_entropy(x, onehot, label_smoothing=ls, reduction="none")
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-13)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_extreme_logits_match_torch(reduction):
+    x = t64([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [1e4, 1e4, -1e4], [-1e4, 1e4, 0.0]])
+    tgt = i64([0, 0, 1, 2])
+    check_vs_torch(L.cross_entropy, F.cross_entropy, x, tgt, {"label_smoothing": 0.1}, reduction,
+                   rtol=1e-12, atol=1e-12)
+
+
+def test_cross_entropy_tends_to_zero_as_the_margin_grows():
+    tgt = i64([2, 0])
+    base = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    losses = [L.cross_entropy(t64(s * base), tgt).item() for s in (0.5, 2, 8, 32, 64)]
+    assert all(a > b for a, b in zip(losses, losses[1:])) and losses[-1] < 1e-26
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot():
+    r = rng(16)
+    x = t64(r.normal(size=(3, 4))).requires_grad_()
+    tgt = np.array([3, 0, 1])
+    L.cross_entropy(x, i64(tgt), reduction="sum").backward()
+    sm = np.exp(x.data) / np.exp(x.data).sum(1, keepdims=True)
+    np.testing.assert_allclose(x.grad.data, sm - np.eye(4)[tgt], rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_weight_and_target_lists_are_accepted():
+    x = t64([[1.0, 2.0, 0.5]])
+    a = L.cross_entropy(x, [1], [1.0, 2.0, 3.0])
+    b = F.cross_entropy(torch.tensor([[1.0, 2.0, 0.5]], dtype=torch.float64), torch.tensor([1]),
+                        torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    H.assert_close(a, b)
+
+
+# ============================================================================ errors
+def test_float_class_indices_raise_type_error():
+    with pytest.raises(TypeError, match=r"integer class indices.*float64.*target.long\(\)"):
+        L.cross_entropy(t64(np.zeros((3, 4))), t64([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="integer class indices"):
+        L.nll_loss(t64(np.zeros((3, 4))), [0.0, 1.0, 2.0])
+
+
+def test_integer_target_of_input_shape_raises_type_error():
+    with pytest.raises(TypeError, match="class probabilities and must be floating"):
+        L.cross_entropy(t64(np.zeros((3, 4))), i64(np.zeros((3, 4))))
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss])
+@pytest.mark.parametrize("bad", [4, 7, -1, -5])
+def test_out_of_range_class_index_names_value_and_c(fn, bad):
+    with pytest.raises(ValueError, match=rf"class index {bad}, outside \[0, 4\) for C=4") as e:
+        fn(t64(np.zeros((3, 4))), i64([0, bad, 2]))
+    assert isinstance(e.value, IndexError) and isinstance(e.value, L.ClassIndexError)
+
+
+def test_ignore_index_may_be_outside_the_class_range():
+    out = L.cross_entropy(t64(np.zeros((2, 4))), i64([-7, 1]), ignore_index=-7, reduction="none")
+    np.testing.assert_allclose(out.data, [0.0, math.log(4)])
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss])
+def test_wrong_target_shape_names_shapes(fn):
+    with pytest.raises(ValueError, match=r"input of shape \(3, 4, 5\).*must have shape \(3, 5\).*got \(3, 4\)"):
+        fn(t64(np.zeros((3, 4, 5))), i64(np.zeros((3, 4))))
+    with pytest.raises(ValueError, match=r"must have shape \(3,\)"):
+        fn(t64(np.zeros((3, 4))), i64([0, 1]))
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss])
+def test_wrong_class_weight_shape_raises(fn):
+    with pytest.raises(ValueError, match=r"one value per class, shape \(4,\), got shape \(3,\)"):
+        fn(t64(np.zeros((2, 4))), i64([0, 1]), t64([1.0, 1.0, 1.0]))
+
+
+@pytest.mark.parametrize("ls", [1.5, -0.1])
+def test_label_smoothing_out_of_range_raises(ls):
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
+        L.cross_entropy(t64(np.zeros((2, 4))), i64([0, 1]), label_smoothing=ls)
+
+
+def test_ignore_index_with_probability_targets_raises():
+    with pytest.raises(ValueError, match="ignore_index=0 is not supported with class-probability"):
+        L.cross_entropy(t64(np.zeros((2, 4))), t64(np.full((2, 4), 0.25)), ignore_index=0)
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss])
+def test_zero_dim_input_raises(fn):
+    with pytest.raises(ValueError, match="class dimension"):
+        fn(t64(1.0), i64(0))
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss, L.binary_cross_entropy_with_logits])
+def test_integer_input_raises(fn):
+    with pytest.raises(TypeError, match="input must be a floating tensor"):
+        fn(i64([[1, 2]]), i64([0]))
