@@ -131,3 +131,17 @@ def test_parse_vector_and_matrix():
         parse_vector("1,b", "x")
     with pytest.raises(ValueError, match="y: is empty"):
         parse_vector([], "y")
+
+
+def test_to_module_round_trips_through_from_module():
+    import losslab as ll
+    from losslab.explain.spec import NetworkSpec, seed_problem
+
+    spec = seed_problem().network
+    model = spec.to_module(dtype=ll.float64)
+    assert [type(m).__name__ for m in model] == ["Linear", "Sigmoid", "Linear", "Sigmoid"]
+    back = NetworkSpec.from_module(model)
+    for a, b in zip(spec.layers, back.layers):
+        np.testing.assert_array_equal(a.weight, b.weight)
+        np.testing.assert_array_equal(a.bias, b.bias)
+        assert a.activation == b.activation

@@ -279,6 +279,32 @@ class NetworkSpec:
                 raise type(exc)(f"{where}.{exc}") from None
         return cls(layers)
 
+    def to_module(self, dtype=None):
+        """A ``losslab.nn.Sequential`` with these weights: ``Linear`` layers, each followed by its
+        activation module (none for ``identity``). The inverse of :meth:`from_module`.
+
+        Example:
+            >>> seed_problem().network.to_module()[0]
+            Linear(in_features=2, out_features=2, bias=True)
+        """
+        import losslab as ll
+        from losslab import nn
+
+        makers = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+                  "leaky_relu": nn.LeakyReLU, "softplus": nn.Softplus}
+        modules = []
+        for layer in self.layers:
+            out_f, in_f = layer.weight.shape
+            lin = nn.Linear(in_f, out_f, bias=layer.bias is not None, dtype=dtype)
+            with ll.no_grad():
+                lin.weight.copy_(ll.tensor(layer.weight, dtype=lin.weight.dtype))
+                if layer.bias is not None:
+                    lin.bias.copy_(ll.tensor(layer.bias, dtype=lin.bias.dtype))
+            modules.append(lin)
+            if layer.activation != "identity":
+                modules.append(makers[layer.activation](**layer.activation_params))
+        return nn.Sequential(*modules)
+
     @classmethod
     def from_module(cls, model) -> "NetworkSpec":
         """Read a ``losslab.nn.Sequential`` (or torch-like) model of ``Linear`` layers, each
