@@ -137,3 +137,27 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"losslab.losses.{module}")
     result = doctest.testmod(mod, extraglobs={"ll": ll}, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_reduce_sample_weight_is_a_weighted_mean_over_samples():
+    import losslab as ll
+    from losslab.losses import reduce as _reduce
+    loss = ll.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=ll.float64)
+    sw = [1.0, 0.0, 3.0]
+    # Σ_n w_n Σ_d ℓ_nd / (D Σ_n w_n)
+    assert _reduce(loss, "mean", sample_weight=sw).item() == pytest.approx((3 + 3 * 11) / (2 * 4))
+    assert _reduce(loss, "sum", sample_weight=sw).item() == pytest.approx(3 + 33)
+    assert _reduce(loss, "none", sample_weight=sw).data.tolist() == [[1, 2], [0, 0], [15, 18]]
+    # combined with an elementwise weight: the product of both
+    w = ll.tensor([[1.0, 0.0]] * 3, dtype=ll.float64)
+    assert _reduce(loss, "mean", weight=w, sample_weight=sw).item() == pytest.approx((1 + 15) / 4)
+
+
+@pytest.mark.parametrize("sw, match", [([1.0, 2.0], r"shape \(N,\) with N = 3"),
+                                       ([1.0, -1.0, 0.0], "finite and ≥ 0"),
+                                       ([1.0, float("nan"), 0.0], "finite and ≥ 0")])
+def test_reduce_sample_weight_bad_input(sw, match):
+    import losslab as ll
+    from losslab.losses import reduce as _reduce
+    with pytest.raises(ValueError, match=match):
+        _reduce(ll.ones(3, 2), "mean", sample_weight=sw)

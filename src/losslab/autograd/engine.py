@@ -184,6 +184,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             wanted.setdefault(t, []).append(i)  # the same tensor may be asked for twice
     captured = None if inputs is None else [None] * len(inputs)
 
+    if wanted is None and not create_graph:
+        _backward_into_leaves(order, grads, retain_graph, Tensor)
+        return None
+
     ndarray = np.ndarray
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -232,6 +236,46 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     finally:
         _GradMode.enabled = prev_mode
     return captured
+
+
+def _backward_into_leaves(order, grads, retain_graph, Tensor):
+    """The common case of :func:`run_backward` (``Tensor.backward()``, first order), as a lean
+    loop: the same steps without the bookkeeping for ``inputs`` and ``create_graph``."""
+    ndarray = np.ndarray
+    pop, get = grads.pop, grads.get
+    prev_mode = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        for t in reversed(order):
+            g = pop(t, None)
+            if g is None:
+                continue
+            ctx = t._ctx
+            if ctx is None or t._retains_grad:
+                _accumulate(t, g, False, Tensor)
+                if ctx is None:
+                    continue
+            if ctx.saved is _FREED:
+                raise RuntimeError(_FREED_MESSAGE.format(op=type(ctx).__name__))
+            parent_grads = ctx.backward(g)
+            if type(parent_grads) is not tuple:
+                parent_grads = (parent_grads,)
+            for p, pg in zip(ctx.parents, parent_grads):
+                if pg is None or p is None or not p._requires_grad:
+                    continue
+                pdata = p.data
+                if pg.shape != pdata.shape:
+                    pg = sum_to(pg, pdata.shape)
+                if type(pg) is not ndarray:
+                    pg = np.asarray(pg)  # numpy scalars from 0-d arithmetic
+                if pg.dtype != pdata.dtype:
+                    pg = pg.astype(pdata.dtype)
+                prev = get(p)
+                grads[p] = pg if prev is None else prev + pg
+            if not retain_graph:
+                ctx.saved = _FREED
+    finally:
+        _GradMode.enabled = prev_mode
 
 
 class _Freed:

@@ -59,7 +59,7 @@ class ArrayOps:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)  # the method skips np.sum's Python dispatch
 
     @staticmethod
     def sigmoid(x):
@@ -212,6 +212,12 @@ class Function:
             if self.out is not None and self.out.data is value:
                 return self.out
         return value  # a constant (mask, index, scalar): stays a plain array
+
+    def needs_input_grad(self, i: int) -> bool:
+        """Whether positional input ``i`` wants a gradient (PyTorch's ``ctx.needs_input_grad``):
+        a backward may return None for inputs that don't, and skip computing it."""
+        p = self.parents[i]
+        return p is not None and p._requires_grad
 
     @property
     def name(self) -> str:

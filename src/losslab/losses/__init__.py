@@ -10,6 +10,7 @@ from .classification import binary_cross_entropy, binary_cross_entropy_with_logi
 from .regression import mse_loss
 from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: I001
 from .registry import LOSS_REGISTRY, LossInfo, available, get, register
+from . import catalog  # noqa: F401,E402  (enrolls every loss in LOSS_REGISTRY)
 
 __all__ = [
     # functions

@@ -46,7 +46,7 @@ def check_reduction(reduction, fn: str = "loss", allowed: tuple = REDUCTIONS) ->
 
 
 def reduce(loss: Tensor, reduction: str = "mean", weight=None, *, total_weight=None,
-           fn: str = "loss") -> Tensor:
+           sample_weight=None, fn: str = "loss") -> Tensor:
     """Reduce an unreduced loss: ``'none'`` keeps it, ``'sum'`` adds it up, ``'mean'`` averages.
 
     Formula, with ℓ the unreduced loss and w the (broadcast) weight::
@@ -62,6 +62,12 @@ def reduce(loss: Tensor, reduction: str = "mean", weight=None, *, total_weight=N
             ``nll_loss``).
         total_weight: for a loss that is already weighted, the divisor of ``'mean'`` (a number
             or a 0-d Tensor); ignored by the other reductions. Not to be given with ``weight``.
+        sample_weight: optional per-sample weights of shape (N,) for a loss whose first
+            dimension is the batch (beyond PyTorch; Keras and scikit-learn have it). Sample n's
+            losses are multiplied by ``sample_weight[n]``; ``'mean'`` divides by the sum of the
+            weights (broadcast over the loss's other dimensions), so it stays a weighted mean.
+            Combines with ``weight`` (product of both) and with ``total_weight`` (the caller's
+            divisor must then already include the sample weights — see :func:`sample_weights`).
         fn: the calling function's name, used in error messages.
 
     Returns:
@@ -81,6 +87,12 @@ def reduce(loss: Tensor, reduction: str = "mean", weight=None, *, total_weight=N
     check_reduction(reduction, fn)
     if weight is not None and total_weight is not None:
         raise ValueError(f"{fn}: give reduce() either weight or total_weight, not both")
+    if sample_weight is not None:
+        sw = sample_weights(sample_weight, loss, fn)
+        if total_weight is not None:
+            loss = loss * sw  # the caller's total_weight already counts the sample weights
+        else:
+            weight = sw if weight is None else sw * _same_dtype(weight, loss)
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
         check_broadcastable(w.shape, loss.shape, fn, "weight")
@@ -100,6 +112,27 @@ def reduce(loss: Tensor, reduction: str = "mean", weight=None, *, total_weight=N
     if loss.data.size == 0:
         return loss.sum() * float("nan")  # mean of nothing is nan (PyTorch), without a warning
     return loss.mean()
+
+
+def sample_weights(sample_weight, loss: Tensor, fn: str = "loss") -> Tensor:
+    """``sample_weight`` (shape (N,), N = ``loss.shape[0]``) as a Tensor of ``loss``'s dtype,
+    shaped (N, 1, …, 1) to broadcast over the loss's other dimensions.
+
+    Raises a ValueError naming the shapes when the length is not N (or the loss is 0-d), and
+    when a weight is negative or not finite.
+    """
+    sw = sample_weight if isinstance(sample_weight, Tensor) else Tensor(np.asarray(sample_weight, dtype=loss.dtype))
+    if sw.dtype != loss.dtype:
+        sw = sw.to(loss.dtype)
+    if loss.ndim == 0 or sw.shape != (loss.shape[0],):
+        raise ValueError(
+            f"{fn}: sample_weight must have shape (N,) with N = {loss.shape[0] if loss.ndim else 'the batch size'} "
+            f"(one weight per sample), got shape {tuple(sw.shape)} for a loss of shape {tuple(loss.shape)}"
+        )
+    a = sw.data
+    if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+        raise ValueError(f"{fn}: sample_weight must be finite and ≥ 0, got {a[~(np.isfinite(a) & (a >= 0))][:3].tolist()}")
+    return sw.reshape((loss.shape[0],) + (1,) * (loss.ndim - 1))
 
 
 def _same_dtype(value, like: Tensor):

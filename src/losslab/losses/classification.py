@@ -72,12 +72,15 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, g):
         p, y = self.saved_tensors
-        pa = _arr(p)
-        small = (1 - pa) * pa < BCE_GRAD_EPS
+        want_y = self.needs_input_grad(1)  # targets rarely require grad: skip two logs then
         if self.ops is ArrayOps:
             gp = g * (p - y) / np.maximum((1 - p) * p, BCE_GRAD_EPS)
+            if not want_y:
+                return gp, None
             log_p, log_1mp = _clamped_logs(p)
             return gp, g * (log_1mp - log_p)
+        pa = _arr(p)
+        small = (1 - pa) * pa < BCE_GRAD_EPS
         # create_graph: the same rule with Tensor ops, every branch kept finite so that the
         # unused side of a where() never feeds nan into the second derivative.
         gp = g * (p - y) / _ops.where(small, BCE_GRAD_EPS, (1 - p) * p)

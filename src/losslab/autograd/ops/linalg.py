@@ -54,7 +54,7 @@ class Linear(Function):
     def backward(self, g):
         x, w = self.saved_tensors
         ops = self.ops
-        gx = ops.matmul(g, w)
+        gx = ops.matmul(g, w) if self.needs_input_grad(0) else None  # e.g. the data batch
         if g.ndim == 1:
             gw = ops.reshape(g, g.shape + (1,)) * ops.reshape(x, (1,) + x.shape)
             gb = g
