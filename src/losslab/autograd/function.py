@@ -235,6 +235,7 @@ class Function:
         node = cls.__new__(cls)
         node.saved = ()
         arrays = []
+        parents = []
         needs_grad = False
         for x in inputs:
             if isinstance(x, Tensor):
@@ -248,8 +249,10 @@ class Function:
                         a = a.view()
                         break
                 arrays.append(a)
+                parents.append(x)
             else:
                 arrays.append(x)
+                parents.append(None)
         try:
             out = node.forward(*arrays, **options)
         except ValueError as e:
@@ -268,7 +271,7 @@ class Function:
             if any(v is raw for v in node.saved):
                 node.saved = tuple(out if v is raw else v for v in node.saved)
         if needs_grad and _GradMode.enabled:
-            node.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            node.parents = tuple(parents)
             node.input_arrays = tuple(arrays)
             return Tensor._from_op(out, node)
         return Tensor._wrap(out)

@@ -107,13 +107,14 @@ def dot(input, other):
 
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, with ``weight`` of shape (out_features, in_features) as in PyTorch."""
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    ws, xs = weight.data.shape, input.data.shape  # .data: no property calls on the hot path
+    if len(ws) != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}")
+    if not xs or xs[-1] != ws[1]:
         raise ValueError(
-            f"linear: input has shape {tuple(input.shape)} but the weight expects in_features="
-            f"{weight.shape[1]} in the last dimension (weight shape {tuple(weight.shape)})"
+            f"linear: input has shape {xs} but the weight expects in_features="
+            f"{ws[1]} in the last dimension (weight shape {ws})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    if bias is not None and bias.data.shape != (ws[0],):
+        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {bias.data.shape}")
     return Linear.apply(input, weight, bias)
