@@ -100,7 +100,7 @@ class Sub(Function):
         return a - b
 
     def backward(self, g):
-        return g, -g
+        return g, (-g if self.needs_input_grad(1) else None)
 
 
 class Mul(Function):
@@ -112,7 +112,8 @@ class Mul(Function):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        return g * b, g * a
+        return (g * b if self.needs_input_grad(0) else None,
+                g * a if self.needs_input_grad(1) else None)
 
 
 class Div(Function):
@@ -125,7 +126,7 @@ class Div(Function):
     def backward(self, g):
         a, b = self.saved_tensors
         ga = g / b
-        return ga, -ga * a / b
+        return ga, (-ga * a / b if self.needs_input_grad(1) else None)
 
 
 class Neg(Function):
