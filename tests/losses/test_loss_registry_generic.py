@@ -200,3 +200,51 @@ def test_make_example_gives_valid_tensors(name, dtype):
     assert isinstance(y, ll.Tensor) and (y.dtype == dtype or y.dtype == np.int64)
     assert isinstance(kw, dict)
     info.fn(x, y, **kw)  # valid: no error
+
+
+def _per_sample(name):
+    """(fn, x, y, kw, out_none) for a loss whose unreduced output has a leading sample axis."""
+    info = L.get(name)
+    x, y, kw = _example(name, np.float64, "per-sample")
+    out = info.fn(x, y, reduction="none", **kw)
+    if out.ndim == 0:
+        pytest.skip(f"{name}: the unreduced loss is a scalar (no per-sample axis)")
+    return info.fn, x, y, kw, out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_weight_weights_each_sample(name):
+    """The contract beyond PyTorch: every loss takes ``sample_weight`` (N,); 'none' scales each
+    sample's loss, 'sum' adds the scaled losses, 'mean' divides by the (broadcast) weight sum."""
+    fn, x, y, kw, out = _per_sample(name)
+    n = out.shape[0]
+    w = _rng(name, "sw").uniform(0.0, 2.0, n)
+    shaped = w.reshape((n,) + (1,) * (out.ndim - 1))
+    got = fn(x, y, reduction="none", sample_weight=w, **kw)
+    H.assert_close(got, out.data * shaped, what=f"{name}: sample_weight with reduction='none'")
+    H.assert_close(fn(x, y, reduction="sum", sample_weight=w, **kw), (out.data * shaped).sum(),
+                   what=f"{name}: sample_weight with reduction='sum'")
+    ones = fn(x, y, reduction="mean", sample_weight=np.ones(n), **kw)
+    H.assert_close(ones, fn(x, y, reduction="mean", **kw), what=f"{name}: unit sample weights change the mean")
+    with pytest.raises(ValueError, match="sample_weight"):
+        fn(x, y, sample_weight=np.ones(n + 1), **kw)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_single_example_equals_batch_of_one(name):
+    """Sample i of the unreduced batch loss equals the loss of sample i alone (no leakage
+    between samples through the reduction, normalisation or broadcasting)."""
+    fn, x, y, kw, out = _per_sample(name)
+    n = out.shape[0]
+    if x.ndim == 0 or x.shape[0] != n or y.ndim == 0 or y.shape[0] != n:
+        pytest.skip(f"{name}: input/target are not indexed by sample along dim 0")
+
+    def take(v, i):
+        if isinstance(v, ll.Tensor) and v.ndim and v.shape[0] == n and v is not kw.get("weight"):
+            return v[i:i + 1]
+        return v
+
+    for i in (0, n - 1):
+        alone = fn(x[i:i + 1], y[i:i + 1], reduction="none", **{k: take(v, i) for k, v in kw.items()})
+        H.assert_close(alone, out.data[i:i + 1], rtol=1e-12, atol=1e-15,
+                       what=f"{name}: sample {i} alone differs from the batch")
