@@ -65,14 +65,25 @@ def class_dim(x) -> int:
 
 
 def extreme_inputs(info, x: ll.Tensor, rng) -> list:
-    """Inputs at the edge of ``info.input_kind``: ±1e4 logits or reals, probabilities exactly 0
-    and 1, log-probabilities of ±1e4 logits."""
+    """Inputs at the edge of ``info.input_kind``: ±1e4 logits, reals, scores or embeddings;
+    distances 0 and 1e4; rates 1e-8 and 1e4; log-rates ±½·log(finfo.max); probabilities
+    exactly 0 and 1; log-probabilities of ±1e4 logits."""
     shape = x.shape
     signs = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
     kind = info.input_kind
-    if kind in ("logits", "real", "scores"):
+    if kind in ("logits", "real", "scores", "embeddings"):
         return [ll.tensor(1e4 * signs, dtype=x.dtype), ll.tensor(-1e4 * np.ones(shape), dtype=x.dtype),
                 ll.tensor(1e4 * np.ones(shape), dtype=x.dtype)]
+    if kind == "distances":  # non-negative: 0 and 1e4
+        return [ll.tensor(1e4 * (signs > 0), dtype=x.dtype), ll.tensor(np.zeros(shape), dtype=x.dtype),
+                ll.tensor(1e4 * np.ones(shape), dtype=x.dtype)]
+    if kind == "rates":  # non-negative rates or counts: huge and nearly zero
+        return [ll.tensor(np.where(signs > 0, 1e4, 1e-8), dtype=x.dtype),
+                ll.tensor(np.full(shape, 1e-8), dtype=x.dtype), ll.tensor(np.full(shape, 1e4), dtype=x.dtype)]
+    if kind == "log-rates":  # exp(input) must stay finite: half the log of the largest float
+        big = 0.5 * np.log(np.finfo(x.dtype).max)
+        return [ll.tensor(big * signs, dtype=x.dtype), ll.tensor(np.full(shape, -big), dtype=x.dtype),
+                ll.tensor(np.full(shape, big), dtype=x.dtype)]
     if kind == "probabilities":
         return [ll.tensor((signs > 0).astype(np.float64), dtype=x.dtype),
                 ll.tensor(np.zeros(shape), dtype=x.dtype), ll.tensor(np.ones(shape), dtype=x.dtype)]
@@ -90,6 +101,8 @@ def perturb(info, x: np.ndarray, rng, scale: float) -> np.ndarray:
     noisy = x + scale * rng.normal(size=x.shape)
     if info.input_kind == "probabilities":
         return np.clip(noisy, 0.0, 1.0)
+    if info.input_kind in ("rates", "distances"):
+        return np.maximum(noisy, 0.0)
     if info.input_kind == "log-probabilities":
         d = class_dim(x)
         return noisy - np.log(np.sum(np.exp(noisy), axis=d, keepdims=True))

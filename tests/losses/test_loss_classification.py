@@ -469,3 +469,273 @@ def test_zero_dim_input_raises(fn):
 def test_integer_input_raises(fn):
     with pytest.raises(TypeError, match="input must be a floating tensor"):
         fn(i64([[1, 2]]), i64([0]))
+
+
+# ============================================================================ sample_weight
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["plain", "weight", "ignore", "ls+weight+ignore"])
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_class_index_sample_weight_is_weighted_by_class_and_sample(fn, opts, reduction):
+    # mean = Σ sw·ℓ / Σ sw·w_y·[kept], ℓ already holding the class weight (written out in NumPy)
+    r = rng(30)
+    x0, tgt = r.normal(size=(6, 4)), r.integers(0, 4, 6)
+    sw = r.uniform(0.0, 2.0, 6)
+    w = r.uniform(0.3, 2.0, 4) if "weight" in opts else np.ones(4)
+    eps = 0.2 if "ls" in opts else 0.0
+    keep = np.ones(6, bool)
+    kw = {"label_smoothing": eps}
+    if "weight" in opts:
+        kw["weight"] = t64(w)
+    if "ignore" in opts:
+        tgt[[1, 4]] = 3
+        keep = tgt != 3
+        kw["ignore_index"] = 3
+    q = x0 - np.log(np.exp(x0).sum(1, keepdims=True))
+    inp = q if fn == "nll_loss" else x0
+    per = (1 - eps) * w[tgt] * -q[np.arange(6), tgt] + eps / 4 * (-(q * w).sum(1))
+    per = np.where(keep, per, 0.0) * sw
+    expected = {"none": per, "sum": per.sum(), "mean": per.sum() / (sw * w[tgt] * keep).sum()}[reduction]
+    got = getattr(L, fn)(t64(inp), i64(tgt), reduction=reduction, sample_weight=sw, **kw)
+    np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss])
+def test_class_index_sample_weight_of_ones_is_torch(fn):
+    r = rng(31)
+    x, tgt = t64(r.normal(size=(5, 3, 2))), i64(r.integers(0, 3, (5, 2)))
+    kw = {"weight": t64([0.5, 1.0, 2.0]), "ignore_index": 1}
+    a = fn(x, tgt, sample_weight=np.ones(5), **kw)
+    tf = F.cross_entropy if fn is L.cross_entropy else F.nll_loss
+    b = tf(H.to_torch(torch, x), H.to_torch(torch, tgt), **H.kwargs_to_torch(torch, kw))
+    H.assert_close(a, b)
+
+
+def test_cross_entropy_probability_targets_sample_weight_divides_by_its_sum():
+    r = rng(32)
+    x0 = r.normal(size=(4, 3))
+    t = r.dirichlet(np.ones(3), size=4)
+    sw = np.array([1.0, 0.0, 2.0, 0.5])
+    per = -(t * (x0 - np.log(np.exp(x0).sum(1, keepdims=True)))).sum(1)
+    got = L.cross_entropy(t64(x0), t64(t), sample_weight=sw)
+    np.testing.assert_allclose(got.item(), (sw * per).sum() / sw.sum(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("fn", [L.binary_cross_entropy, L.binary_cross_entropy_with_logits])
+def test_bce_sample_weight_rescales_samples_and_mean_divides_by_their_sum(fn):
+    r = rng(33)
+    x0 = r.uniform(0.1, 0.9, (4, 3)) if fn is L.binary_cross_entropy else r.normal(size=(4, 3))
+    y0, w0 = r.uniform(0, 1, (4, 3)), r.uniform(0.5, 2.0, (3,))
+    sw = np.array([2.0, 0.0, 1.0, 0.5])
+    plain = fn(t64(x0), t64(y0), t64(w0), reduction="none").data
+    np.testing.assert_allclose(fn(t64(x0), t64(y0), t64(w0), reduction="none", sample_weight=sw).data,
+                               plain * sw[:, None], rtol=1e-14)
+    np.testing.assert_allclose(fn(t64(x0), t64(y0), t64(w0), sample_weight=sw).item(),
+                               (plain * sw[:, None]).sum() / (3 * sw.sum()), rtol=1e-13)
+
+
+def test_sample_weight_gradient_flows_to_the_inputs():
+    r = rng(34)
+    x = t64(r.normal(size=(4, 3))).requires_grad_()
+    sw = t64([1.0, 2.0, 0.0, 0.5])
+    tgt = i64([0, 1, 2, 1])
+    assert ll.autograd.gradcheck(lambda a: L.cross_entropy(a, tgt, t64([1.0, 2.0, 3.0]), sample_weight=sw,
+                                                            label_smoothing=0.1), [x])
+    L.cross_entropy(x, tgt, sample_weight=sw).backward()
+    np.testing.assert_array_equal(x.grad.data[2], 0.0)  # a zero-weight sample gets no gradient
+
+
+@pytest.mark.parametrize("fn", [L.cross_entropy, L.nll_loss, L.binary_cross_entropy_with_logits])
+def test_sample_weight_bad_shape_or_negative_raises(fn):
+    x, y = (t64(np.zeros((3, 4))), i64([0, 1, 2])) if fn is not L.binary_cross_entropy_with_logits else \
+        (t64(np.zeros((3, 4))), t64(np.ones((3, 4))))
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(N,\) with N = 3"):
+        fn(x, y, sample_weight=np.ones(4))
+    with pytest.raises(ValueError, match="sample_weight must be finite and ≥ 0"):
+        fn(x, y, sample_weight=np.array([1.0, -1.0, 1.0]))
+
+
+def test_sample_weight_of_unbatched_input_raises():
+    with pytest.raises(ValueError, match="sample_weight"):
+        L.cross_entropy(t64(np.zeros(4)), i64(1), sample_weight=np.ones(1))
+
+
+# ============================================================================ nll label smoothing
+@pytest.mark.parametrize("opts", [{}, {"weight": [0.5, 2.0, 1.0, 1.5]}, {"ignore_index": 0},
+                                  {"weight": [0.5, 2.0, 1.0, 1.5], "ignore_index": 2}])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_label_smoothing_equals_cross_entropy_of_logits(opts, reduction):
+    r = rng(35)
+    x0, tgt = r.normal(size=(6, 4, 2)), i64(r.integers(0, 4, (6, 2)))
+    kw = {k: (t64(v) if k == "weight" else v) for k, v in opts.items()}
+    a = L.nll_loss(ll.log_softmax(t64(x0), 1), tgt, label_smoothing=0.3, reduction=reduction, **kw)
+    b = L.cross_entropy(t64(x0), tgt, label_smoothing=0.3, reduction=reduction, **kw)
+    np.testing.assert_allclose(a.data, b.data, rtol=1e-13)
+
+
+def test_nll_label_smoothing_out_of_range_raises():
+    with pytest.raises(ValueError, match="nll_loss: label_smoothing must be between 0.0 and 1.0"):
+        L.nll_loss(t64(np.zeros((2, 3))), i64([0, 1]), label_smoothing=-0.5)
+
+
+# ============================================================================ fused softmax CE
+from losslab.losses.classification import SoftmaxCrossEntropy, _smoothed_nll  # noqa: E402
+
+
+def _composed_ce(x, tgt, w, ignore_index, ls, reduction="none"):
+    """log_softmax + gather composition (the pre-fusion implementation)."""
+    cd = 0 if x.ndim == 1 else 1
+    loss, kept = _smoothed_nll(ll.log_softmax(x, cd), tgt.data, w, ignore_index, cd, ls)
+    if reduction == "none":
+        return loss
+    return loss.sum() / (kept.sum() if kept is not None else float(np.prod(tgt.shape)))
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (3, 5, 4), (2, 5, 3, 2), (5,)])
+@pytest.mark.parametrize("opts", ["plain", "weight", "ignore", "ls", "ls+weight+ignore", "ls=1+weight"])
+def test_fused_softmax_cross_entropy_matches_composed_forward_and_backward(shape, opts):
+    r = rng(40)
+    x0 = r.normal(scale=3.0, size=shape)
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    tgt = np.asarray(r.integers(0, 5, size=tshape))
+    ignore = -100
+    if "ignore" in opts and tgt.ndim:
+        ignore = 1
+        tgt.flat[0] = 1
+    ls = 1.0 if "ls=1" in opts else (0.25 if "ls" in opts else 0.0)
+    w0 = r.uniform(0.3, 2.0, 5) if "weight" in opts else None
+    g = r.normal(size=tshape)
+    res = []
+    for fused in (True, False):
+        x = t64(x0).requires_grad_()
+        w = t64(w0).requires_grad_() if w0 is not None else None
+        if fused:
+            out = L.cross_entropy(x, i64(tgt), w, ignore_index=ignore, label_smoothing=ls, reduction="none")
+        else:
+            out = _composed_ce(x, i64(tgt), w, ignore, ls)
+        out.backward(t64(g))
+        res.append([out.data, x.grad.data] + ([w.grad.data] if w is not None else []))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_softmax_cross_entropy_is_one_node():
+    x = t64(np.zeros((3, 4))).requires_grad_()
+    out = L.cross_entropy(x, i64([0, 1, 2]), reduction="none")
+    # the per-target loss comes straight out of the fused node, whose parent is the input
+    assert isinstance(out.grad_fn, SoftmaxCrossEntropy) and out.grad_fn.parents[0] is x
+
+
+@pytest.mark.parametrize("opts", [{}, {"label_smoothing": 0.2}, {"ignore_index": 1, "label_smoothing": 0.1}])
+def test_fused_softmax_cross_entropy_gradgradcheck_input_and_weight(opts):
+    r = rng(41)
+    x = t64(r.normal(size=(4, 3))).requires_grad_()
+    w = t64(r.uniform(0.5, 2.0, 3)).requires_grad_()
+    tgt = i64([0, 1, 2, 1])
+
+    def f(a, b):
+        return L.cross_entropy(a, tgt, b, reduction="sum", **opts)
+
+    assert ll.autograd.gradcheck(f, [x, w])
+    assert ll.autograd.gradgradcheck(f, [x, w])
+
+    def g(a):
+        return L.cross_entropy(a, tgt, reduction="sum", **opts)
+
+    assert ll.autograd.gradgradcheck(g, [x])
+
+
+def test_fused_softmax_cross_entropy_hessian_vector_product_matches_composed():
+    r = rng(42)
+    x0, v = r.normal(size=(3, 4)), r.normal(size=(3, 4))
+    w0 = r.uniform(0.5, 2.0, 4)
+    tgt = i64([3, 0, 1])
+    hv = []
+    for fused in (True, False):
+        x = t64(x0).requires_grad_()
+        w = t64(w0)
+        out = (L.cross_entropy(x, tgt, w, label_smoothing=0.3, reduction="none") if fused
+               else _composed_ce(x, tgt, w, -100, 0.3)).sum()
+        (gx,) = ll.autograd.grad(out, [x], create_graph=True)
+        (h,) = ll.autograd.grad((gx * t64(v)).sum(), [x])
+        hv.append(h.data)
+    np.testing.assert_allclose(hv[0], hv[1], rtol=1e-11, atol=1e-13)
+
+
+def test_fused_softmax_cross_entropy_float32_stays_float32():
+    x = ll.tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32), requires_grad=True)
+    w = ll.tensor(np.array([1.0, 2.0, 0.5], dtype=np.float32))
+    out = L.cross_entropy(x, i64([0, 1, 2, 0]), w, label_smoothing=0.1, ignore_index=2)
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
+
+
+# ============================================================================ issue #104776
+def _smoothed_target(y, eps, c):
+    t = np.full(c, eps / c)
+    t[y] += 1 - eps
+    return t
+
+
+def test_class_weight_with_label_smoothing_moves_the_minimizer_as_documented():
+    # PyTorch's convention (kept): for a class-y sample the optimum is p_c ∝ (1−ε)w_y[c=y] + ε/C·w_c
+    eps, w0, y = 0.3, np.array([4.0, 1.0, 0.25]), 1
+    smoothed = _smoothed_target(y, eps, 3)
+    moved = (1 - eps) * w0[y] * np.eye(3)[y] + eps / 3 * w0
+    moved /= moved.sum()
+    for p, stationary in ((moved, True), (smoothed, False)):
+        x = t64(np.log(p)[None]).requires_grad_()
+        L.cross_entropy(x, i64([y]), t64(w0), label_smoothing=eps).backward()
+        assert np.allclose(x.grad.data, 0.0, atol=1e-12) == stationary
+        tx = torch.tensor(np.log(p)[None], requires_grad=True)
+        F.cross_entropy(tx, torch.tensor([y]), torch.tensor(w0), label_smoothing=eps).backward()
+        H.assert_close(x.grad, tx.grad, atol=1e-15)
+
+
+def test_per_sample_class_weight_keeps_the_smoothed_minimizer():
+    # The documented recipe: sample_weight = w[y] scales each sample's whole smoothed loss, so
+    # the optimum stays at the smoothed target, and the 'mean' divisor is still Σ w_y.
+    eps, w0 = 0.3, np.array([4.0, 1.0, 0.25])
+    tgt = np.array([0, 1, 2, 1])
+    x = t64(np.log(np.stack([_smoothed_target(y, eps, 3) for y in tgt]))).requires_grad_()
+    out = L.cross_entropy(x, i64(tgt), label_smoothing=eps, sample_weight=w0[tgt])
+    out.backward()
+    np.testing.assert_allclose(x.grad.data, 0.0, atol=1e-12)
+    # with ε = 0 the recipe is exactly the class-weighted mean
+    r = rng(43)
+    x1 = t64(r.normal(size=(4, 3)))
+    np.testing.assert_allclose(L.cross_entropy(x1, i64(tgt), sample_weight=w0[tgt]).item(),
+                               L.cross_entropy(x1, i64(tgt), t64(w0)).item(), rtol=1e-13)
+
+
+def test_cross_entropy_docstring_documents_the_weight_smoothing_interaction():
+    for fn in (L.cross_entropy, L.nll_loss):
+        assert "#104776" in fn.__doc__ and "sample_weight=w[y]" in fn.__doc__
+
+
+# ============================================================================ classes: beyond PyTorch
+def test_classification_classes_take_sample_weight_in_forward():
+    r = rng(50)
+    x, y = t64(r.normal(size=(4, 3))), i64([0, 1, 2, 1])
+    sw = np.array([1.0, 0.0, 2.0, 0.5])
+    logp = ll.log_softmax(x, 1)
+    p, t = ll.sigmoid(x), t64(r.uniform(0, 1, (4, 3)))
+    pairs = [
+        (L.CrossEntropyLoss(label_smoothing=0.1)(x, y, sample_weight=sw),
+         L.cross_entropy(x, y, label_smoothing=0.1, sample_weight=sw)),
+        (L.NLLLoss(label_smoothing=0.2)(logp, y, sample_weight=sw),
+         L.nll_loss(logp, y, label_smoothing=0.2, sample_weight=sw)),
+        (L.BCELoss()(p, t, sample_weight=sw), L.binary_cross_entropy(p, t, sample_weight=sw)),
+        (L.BCEWithLogitsLoss()(x, t, sample_weight=sw), L.binary_cross_entropy_with_logits(x, t, sample_weight=sw)),
+    ]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_nll_loss_class_label_smoothing_is_keyword_only_after_torch_arguments():
+    import inspect
+    params = inspect.signature(L.NLLLoss.__init__).parameters
+    theirs = list(inspect.signature(torch.nn.NLLLoss.__init__).parameters)
+    assert list(params)[:len(theirs)] == theirs
+    assert params["label_smoothing"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert repr(L.NLLLoss(label_smoothing=0.1)) == "NLLLoss()"

@@ -20,6 +20,9 @@ import loss_helpers as H  # noqa: E402
 
 NAMES = L.available()
 REDUCTIONS = ("mean", "sum", "none")
+#: keyword arguments every loss (sample_weight) or every class-index loss (ignore_index,
+#: label_smoothing) takes beyond PyTorch's own signature
+BEYOND_TORCH = {"sample_weight", "ignore_index", "label_smoothing"}
 
 
 def _rng(*key) -> np.random.Generator:
@@ -73,8 +76,10 @@ def test_gradcheck_float64(name, reduction):
     lx, ly = H.leaf(x), H.leaf(y)
     inputs = [lx, ly] if ly.requires_grad and _target_can_move(info, x, y, kw) else [lx]
 
+    transform = info.gradcheck_transform or (lambda z: z)
+
     def f(*ts):
-        return info.fn(ts[0], ts[1] if len(ts) > 1 else ly, reduction=reduction, **kw)
+        return info.fn(transform(ts[0]), ts[1] if len(ts) > 1 else ly, reduction=reduction, **kw)
 
     assert ll.autograd.gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
 
@@ -84,7 +89,7 @@ def test_gradcheck_float64(name, reduction):
 def test_minimal_at_perfect_prediction(name):
     info = L.get(name)
     if info.make_perfect is None:
-        pytest.skip(f"{name}: the infimum is not attained at finite inputs (make_perfect=None)")
+        pytest.skip(f"{name}: no stationary minimizer at finite inputs (make_perfect=None)")
     rng = _rng(name, "perfect")
     x, y, kw = info.make_perfect(rng, np.float64)
     lx = H.leaf(x)
@@ -142,26 +147,30 @@ def test_unknown_reduction_is_refused(name):
 def test_class_equals_function(name, reduction):
     info = L.get(name)
     x, y, kw = _example(name, np.float64, "module")
-    crit = info.module(reduction=reduction, **kw)
+    ctor = inspect.signature(info.module.__init__).parameters
+    hp = {k: v for k, v in kw.items() if k in ctor}
+    data = {k: v for k, v in kw.items() if k not in ctor}  # extra data tensors go to forward
+    crit = info.module(reduction=reduction, **hp)
     lx1, lx2 = H.leaf(x), H.leaf(x)
-    a, b = crit(lx1, y), info.fn(lx2, y, reduction=reduction, **kw)
+    a, b = crit(lx1, y, **data), info.fn(lx2, y, reduction=reduction, **kw)
     np.testing.assert_array_equal(a.data, b.data)
     a.sum().backward(), b.sum().backward()
     np.testing.assert_array_equal(lx1.grad.data, lx2.grad.data)
-    assert crit.forward(lx1, y).shape == a.shape
+    assert crit.forward(lx1, y, **data).shape == a.shape
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_class_repr_and_signature_like_torch(name):
     info = L.get(name)
-    assert repr(info.module()) == f"{info.module.__name__}()"
     if info.torch_equivalent is None:
+        assert repr(info.module()) == f"{info.module.__name__}()"
         return
     tcls = getattr(torch.nn, info.module.__name__)
     assert repr(info.module()) == repr(tcls())
     ours = list(inspect.signature(info.module.__init__).parameters)
     theirs = list(inspect.signature(tcls.__init__).parameters)
-    assert ours == theirs, f"{info.module.__name__} constructor differs from torch: {ours} vs {theirs}"
+    assert ours[:len(theirs)] == theirs, f"{info.module.__name__} constructor differs from torch: {ours} vs {theirs}"
+    assert set(ours[len(theirs):]) <= BEYOND_TORCH, f"{info.module.__name__}: unexpected extra arguments"
 
 
 # ----------------------------------------------------------------------------- metadata
@@ -175,8 +184,13 @@ def test_metadata_is_complete(name):
     assert isinstance(info.references, tuple) and all(isinstance(r, str) and r for r in info.references)
     # hyperparameters list exactly the keyword arguments after (input, target), with defaults
     params = list(inspect.signature(info.fn).parameters.values())
-    assert [p.name for p in params[:2]] == ["input", "target"]
-    declared = {p.name: p.default for p in params[2:]}
+    data = [p.name for p in params if p.default is p.empty]
+    if info.torch_equivalent is None:
+        assert data == ["input", "target"]
+    else:  # PyTorch's own data arguments, in its order (input1, input2, target; log_probs, ...)
+        tparams = inspect.signature(H.resolve(info.torch_equivalent)).parameters.values()
+        assert data == [p.name for p in tparams if p.default is p.empty]
+    declared = {p.name: p.default for p in params if p.default is not p.empty}
     assert dict(info.hyperparameters) == declared
     assert declared.get("reduction") == "mean"
     # the docstring follows the template
@@ -186,9 +200,11 @@ def test_metadata_is_complete(name):
     if info.torch_equivalent is not None:
         tfn = H.resolve(info.torch_equivalent)
         tparams = inspect.signature(tfn).parameters
-        assert set(declared) <= set(tparams), f"{name}: kwargs unknown to torch: {set(declared) - set(tparams)}"
+        ours = set(declared) - BEYOND_TORCH
+        assert ours <= set(tparams), f"{name}: kwargs unknown to torch: {ours - set(tparams)}"
         for k, v in declared.items():
-            assert tparams[k].default == v, f"{name}: default of {k} differs from torch"
+            if k in tparams:
+                assert tparams[k].default == v, f"{name}: default of {k} differs from torch"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -234,6 +250,8 @@ def test_sample_weight_weights_each_sample(name):
 def test_single_example_equals_batch_of_one(name):
     """Sample i of the unreduced batch loss equals the loss of sample i alone (no leakage
     between samples through the reduction, normalisation or broadcasting)."""
+    if L.get(name).batch_coupled:
+        pytest.skip(f"{name}: batch-coupled (a sample's loss depends on the others)")
     fn, x, y, kw, out = _per_sample(name)
     n = out.shape[0]
     if x.ndim == 0 or x.shape[0] != n or y.ndim == 0 or y.shape[0] != n:

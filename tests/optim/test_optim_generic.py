@@ -14,7 +14,9 @@ import optim_testutil as U  # noqa: E402  (tests/optim is on sys.path)
 
 torch = pytest.importorskip("torch")
 
-INFOS = list(OPTIMIZER_REGISTRY.values())
+ALL_INFOS = list(OPTIMIZER_REGISTRY.values())
+# LBFGS (closure only) and Muon (2-D parameters only) have their own files with these checks
+INFOS = [i for i in ALL_INFOS if not i.requires_closure and i.param_ndim is None]
 ORACLE = [(info, cfg) for info in INFOS if info.torch_name for cfg in info.oracle_configs]
 
 
@@ -36,7 +38,7 @@ def _first_cfg(info):
 
 def test_registry_entries_are_complete():
     assert "sgd" in OPTIMIZER_REGISTRY
-    for name, info in OPTIMIZER_REGISTRY.items():
+    for name, info in OPTIMIZER_REGISTRY.items():  # every entry, LBFGS and Muon included
         assert info.name == name and name == name.lower()
         assert issubclass(info.cls, optim.Optimizer)
         assert info.summary and info.update_rule
@@ -115,7 +117,11 @@ def test_param_without_grad_is_skipped(info):
     U.torch_run(torch, topt, tp[:4], x, y, 5)
     assert lp[4].grad is None
     np.testing.assert_array_equal(lp[4].data, extra)  # untouched, no weight decay applied
-    assert lp[4] not in lopt.state
+    # torch's Adagrad initialises state in its constructor, so it may hold the unused parameter;
+    # what matters is that we agree with torch and never step it
+    assert (lp[4] in lopt.state) == (tp[4] in topt.state)
+    if lp[4] in lopt.state:
+        assert float(lopt.state[lp[4]]["step"]) == 0
     assert sorted(lopt.state_dict()["state"]) == sorted(topt.state_dict()["state"])
     U.assert_params_close(lp[:4], tp[:4])
 

@@ -10,8 +10,18 @@ composed version in ``tests/losses/test_classification.py``:
 * :class:`BinaryCrossEntropyWithLogits` computes the loss and the gradient σ(x) − y without the
   cancellation that the composed form suffers for large |x| (see its docstring).
 
-Cross-entropy is a composition of the fused, max-shifted ``ll.log_softmax`` and a gather, so its
-gradient softmax(x) − y comes out of the engine.
+* :class:`SoftmaxCrossEntropy` fuses log_softmax, the gather of the target class, class weights,
+  label smoothing and ``ignore_index`` for class-index targets, with the analytic gradient
+  w·(softmax(x) − target). It is a speed fusion (the composed log_softmax + gather graph has
+  more nodes): on a (32, 10) float32 batch, forward + backward of the loss core takes about
+  122 µs fused against 171 µs composed (timeit, this machine; see the test module). Its
+  backward, weight gradient and second derivatives are tested against the composed version.
+
+Probability targets keep the composed form (``ll.log_softmax`` times the target).
+
+Every loss here takes ``sample_weight`` (shape (N,), beyond PyTorch): sample n's loss is
+multiplied by ``sample_weight[n]`` and ``'mean'`` divides by the sum of the weights it used
+(for ``nll_loss``/``cross_entropy`` with class weights: Σ sw·w_y·ℓ / Σ sw·w_y).
 """
 from __future__ import annotations
 
@@ -23,12 +33,12 @@ from ..autograd.tensor import Tensor
 from ..autograd import ops as _ops
 from ._reduction import (
     _shape, as_class_indices, as_input, as_tensor_like, as_weight, check_broadcastable,
-    check_reduction, check_same_shape, doc, reduce,
+    check_reduction, check_same_shape, doc, reduce, sample_weights,
 )
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
-    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "SoftmaxCrossEntropy",
 ]
 
 #: PyTorch's floor on each log in BCE (``aten/src/ATen/native/Loss.cpp``): one element can
@@ -141,6 +151,83 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gy, gpw
 
 
+class SoftmaxCrossEntropy(Function):
+    """Softmax cross-entropy for class-index targets, per target, with class weights w (1 when
+    None), label smoothing ε and a mask of kept targets, fused into one node::
+
+        q = log_softmax(x)  (over ``dim``)
+        ℓₙ = mₙ · [ (1 − ε)·w_{yₙ}·(−q_{n,yₙ}) + (ε/C)·Σ_c w_c·(−q_{n,c}) ]
+
+    Local derivatives (aₙ = mₙ(1 − ε)w_{yₙ}, bₙ = mₙε/C, W = Σ_c w_c, p = softmax(x))::
+
+        ∂ℓₙ/∂x_{n,c} = (aₙ + bₙ·W)·p_{n,c} − aₙ·[c = yₙ] − bₙ·w_c
+                     = mₙ·(p_{n,c} − t'_{n,c})        without weights (t' the smoothed target)
+        ∂ℓₙ/∂w_c     = mₙ·((1 − ε)·[c = yₙ] + ε/C)·(−q_{n,c})
+
+    Options: ``idx`` the class indices (ignored positions replaced by any valid class), ``mask``
+    the boolean mask of kept targets (None: all kept), ``dim`` the class dimension, ``ls`` = ε.
+    The forward is LogSoftmax's max-shifted form, so it is finite for any finite logits. With
+    ``create_graph`` the same rule is written with Tensor ops (softmax recomputed from x), so
+    second derivatives come out right.
+    """
+
+    def forward(self, x, w=None, idx=None, mask=None, dim=1, ls=0.0):
+        self.dim, self.idx, self.mask, self.ls = dim, idx, mask, ls
+        self.has_w = w is not None
+        self.save_for_backward(x, w)
+        shifted = x - np.max(x, axis=dim, keepdims=True)
+        logp = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        self.logp = logp
+        ix = np.expand_dims(idx, dim)
+        nll_y = -np.take_along_axis(logp, ix, axis=dim).squeeze(dim)
+        loss = nll_y if w is None else w[idx] * nll_y
+        if ls:
+            smooth = -(logp.sum(axis=dim) if w is None else (logp * w.reshape(self._cshape(x))).sum(axis=dim))
+            loss = (1.0 - ls) * loss + (ls / x.shape[dim]) * smooth
+        if mask is not None:
+            loss = np.where(mask, loss, 0.0).astype(x.dtype, copy=False)
+        return loss
+
+    def _cshape(self, x) -> tuple:
+        return tuple(-1 if d == self.dim else 1 for d in range(x.ndim))
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        dim, ls, idx = self.dim, self.ls, self.idx
+        shape = tuple(x.shape)
+        n_classes = shape[dim]
+        dtype = self.logp.dtype
+        if self.ops is ArrayOps:
+            logp = self.logp
+        else:
+            logp = _ops.log_softmax(x, dim)
+        p = self.ops.exp(logp)
+        eshape = shape[:dim] + (1,) + shape[dim + 1:]
+        g_e = g.reshape(eshape)
+        onehot = (np.arange(n_classes).reshape(self._cshape(self.logp)) == np.expand_dims(idx, dim)).astype(dtype)
+        fm_e = None if self.mask is None else self.mask.reshape(eshape).astype(dtype)
+        if fm_e is not None:
+            g_e = g_e * fm_e
+        if not self.has_w:
+            target = onehot * (1.0 - ls) + ls / n_classes if ls else onehot
+            return g_e * (p - target), None
+        wy_e = w[idx].reshape(eshape)
+        wb = w.reshape(self._cshape(self.logp))
+        a_e = wy_e * (1.0 - ls)
+        if ls:
+            b = ls / n_classes
+            gx = g_e * ((a_e + w.sum() * b) * p - a_e * onehot - wb * b)
+        else:
+            gx = g_e * a_e * (p - onehot)
+        gw = None
+        if self.needs_input_grad(1):
+            coef = onehot * (1.0 - ls) + ls / n_classes if ls else onehot
+            contrib = g_e * coef * (-logp)
+            axes = tuple(d for d in range(len(shape)) if d != dim)
+            gw = self.ops.sum(contrib, axes) if axes else contrib
+        return gx, gw
+
+
 # ----------------------------------------------------------------------------- helpers
 def _check_in_unit_interval(t: Tensor, fn: str, argname: str) -> None:
     a = t.data
@@ -205,8 +292,20 @@ def _class_shape(ndim: int, n_classes: int, class_dim: int) -> tuple:
 
 
 # ----------------------------------------------------------------------------- losses
-@doc()
-def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean") -> Tensor:
+_SAMPLE_WEIGHT_RESCALE_DOC = (
+    "sample_weight: optional weight per sample, shape (N,) (beyond PyTorch; Keras and\n"
+    "    scikit-learn have it): sample n's losses are multiplied by it, and ``'mean'`` becomes\n"
+    "    Σₙ swₙ·Σᵢ ℓₙᵢ / (D·Σₙ swₙ) with D the elements per sample (the weighted mean)."
+)
+_SAMPLE_WEIGHT_CLASS_DOC = (
+    "sample_weight: optional weight per sample, shape (N,) (beyond PyTorch): sample n's loss\n"
+    "    is multiplied by it and ``'mean'`` divides by the sum of the weights of the kept\n"
+    "    targets, Σ swₙ·w_{yₙ} (see the formula)."
+)
+
+@doc(sample_weight_rescale=_SAMPLE_WEIGHT_RESCALE_DOC)
+def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean",
+                         sample_weight=None) -> Tensor:
     r"""Binary cross-entropy between predicted probabilities and targets (log loss).
 
     Formula (unreduced, element i)::
@@ -220,6 +319,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
         target: targets y ∈ [0, 1], same shape (hard labels {0, 1} or soft labels).
         weight: optional rescaling weight per element, broadcastable to ``input``'s shape.
         {reduction_rescale}
+        {sample_weight_rescale}
 
     Shape:
         {shape_elementwise}
@@ -261,12 +361,12 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
     if w is not None:
         check_broadcastable(w.shape, input.shape, fn, "weight")
         loss = loss * w
-    return reduce(loss, reduction, fn=fn)
+    return reduce(loss, reduction, sample_weight=sample_weight, fn=fn)
 
 
-@doc()
+@doc(sample_weight_rescale=_SAMPLE_WEIGHT_RESCALE_DOC)
 def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: str = "mean",
-                                     pos_weight=None) -> Tensor:
+                                     pos_weight=None, sample_weight=None) -> Tensor:
     r"""Binary cross-entropy on logits: sigmoid and BCE fused into one stable formula.
 
     Formula (unreduced, element i; σ the logistic function, pw the positive weight)::
@@ -286,6 +386,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
         pos_weight: optional weight of the positive term, broadcastable to ``input``'s shape
             (one per class in the last dimension for multi-label targets). pw > 1 raises recall,
             pw < 1 precision; with P positives and N negatives pw = N/P balances them.
+        {sample_weight_rescale}
 
     Shape:
         {shape_elementwise}
@@ -326,7 +427,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
     if w is not None:
         check_broadcastable(w.shape, input.shape, fn, "weight")
         loss = loss * w
-    return reduce(loss, reduction, fn=fn)
+    return reduce(loss, reduction, sample_weight=sample_weight, fn=fn)
 
 
 _CLASS_SHAPE_DOC = (
@@ -336,16 +437,69 @@ _CLASS_SHAPE_DOC = (
 )
 
 
-@doc(class_shape=_CLASS_SHAPE_DOC)
+def _reduce_per_target(loss: Tensor, reduction: str, kept, sample_weight, fn: str) -> Tensor:
+    """Reduce a per-target loss whose ``'mean'`` divides by per-target weights ``kept``.
+
+    ``kept`` holds, per target, what the divisor of ``'mean'`` counts: w_{yₙ}·[yₙ kept] for
+    PyTorch's class-weighted mean, the 0/1 mask of kept targets for a plain mean over the kept
+    targets, or None when every target counts 1 (then this is :func:`reduce`). With
+    ``sample_weight`` the divisor is Σₙ swₙ·keptₙ (and ``loss`` is multiplied by sw by
+    :func:`reduce`). Shared by the class-index losses (also those of ``multiclass.py``).
+    """
+    if kept is None or check_reduction(reduction, fn) != "mean":
+        return reduce(loss, reduction, sample_weight=sample_weight, fn=fn)
+    if sample_weight is None:
+        total = kept.sum() if isinstance(kept, Tensor) else float(np.sum(kept))
+    else:
+        sw = sample_weights(sample_weight, loss, fn)
+        k = kept if isinstance(kept, Tensor) else Tensor(np.asarray(kept, dtype=loss.dtype))
+        total = (sw * k).sum()
+    return reduce(loss, reduction, total_weight=total, sample_weight=sample_weight, fn=fn)
+
+
+def _smoothed_nll(logp: Tensor, idx: np.ndarray, w, ignore_index: int, class_dim: int, ls: float):
+    """The composed class-index NLL with label smoothing (the reference of the fused op):
+    per-target loss (1 − ε)·w_y·(−q_y) + (ε/C)·Σ_c w_c·(−q_c) (0 where ignored) and the
+    per-target divisor weights for ``'mean'`` (None when every target counts 1)."""
+    nll, wts, mask = _nll_terms(logp, idx, w, ignore_index, class_dim)
+    if ls == 0:
+        return (nll if wts is None else nll * wts), wts
+    n_classes = logp.shape[class_dim]
+    wb = None if w is None else w.reshape(_class_shape(logp.ndim, n_classes, class_dim))
+    smooth = -(logp.sum(class_dim) if wb is None else (logp * wb).sum(class_dim))
+    if not mask.all():
+        smooth = _ops.where(mask, smooth, 0.0)
+    hard = nll if wts is None else nll * wts
+    return hard * (1.0 - ls) + smooth * (ls / n_classes), wts
+
+
+_LS_WEIGHT_NOTE = (
+    "* **Class weights and label smoothing** (PyTorch issue #104776): the smoothing term\n"
+    "  is weighted per class, (ε/C)·Σ_c w_c·(−q_c), while the ``'mean'`` divisor stays\n"
+    "  Σₙ w_{yₙ}. So the weights do not just rescale samples: the minimizer for a sample of\n"
+    "  class y becomes p_c ∝ (1 − ε)·w_y·[c = y] + (ε/C)·w_c instead of the smoothed target\n"
+    "  (1 − ε)·[c = y] + ε/C, and heavily weighted classes soak up more of the smoothing\n"
+    "  mass. This is PyTorch's behaviour and is kept. To weight classes *without* moving the\n"
+    "  minimizer, pass the class weight per sample instead, ``sample_weight=w[y]`` (no\n"
+    "  ``weight``): each sample's whole smoothed loss is then scaled by w_y and the ``'mean'``\n"
+    "  divides by Σ w_{yₙ}, as with ``weight`` when ε = 0. The uniform share is ε/C, not\n"
+    "  ε/(C − 1) (issue #148884)."
+)
+
+
+@doc(class_shape=_CLASS_SHAPE_DOC, sample_weight=_SAMPLE_WEIGHT_CLASS_DOC, ls_weight_note=_LS_WEIGHT_NOTE)
 def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+             reduction: str = "mean", label_smoothing: float = 0.0, sample_weight=None) -> Tensor:
     r"""Negative log-likelihood of the target class, given log-probabilities.
 
-    Formula (unreduced, target n with class yₙ; wᶜ the class weight, 1 by default)::
+    Formula (unreduced, target n with class yₙ; w_c the class weight, 1 by default; swₙ the
+    sample weight, 1 by default; ε = ``label_smoothing``)::
 
-        ℓₙ = −w_{yₙ} · x_{n, yₙ}            (0 where yₙ = ignore_index)
+        ℓₙ = swₙ · [ (1 − ε)·w_{yₙ}·(−x_{n,yₙ}) + (ε/C)·Σ_c w_c·(−x_{n,c}) ]   (0 if yₙ ignored)
 
-        'mean': Σₙ ℓₙ / Σₙ w_{yₙ}·[yₙ ≠ ignore_index]      'sum': Σₙ ℓₙ      'none': ℓ
+        'mean': Σₙ ℓₙ / Σₙ swₙ·w_{yₙ}·[yₙ ≠ ignore_index]      'sum': Σₙ ℓₙ      'none': ℓ
+
+    With ε = 0 and no sample weight this is PyTorch's ``nll_loss``: ℓₙ = −w_{yₙ}·x_{n,yₙ}.
 
     Args:
         input: log-probabilities x (e.g. ``ll.log_softmax(logits, dim=1)``), class dim 1
@@ -356,6 +510,11 @@ def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
             divisor of ``'mean'`` (default −100).
         reduction: ``'none'`` | ``'mean'`` | ``'sum'``; ``'mean'`` is the mean weighted by
             the class weights of the non-ignored targets (PyTorch).
+        label_smoothing: ε ∈ [0, 1] (beyond PyTorch's ``nll_loss``): the target becomes
+            (1 − ε)·onehot(y) + ε/C, exactly as in :func:`cross_entropy`, so that
+            ``nll_loss(log_softmax(x), y, label_smoothing=ε) == cross_entropy(x, y,
+            label_smoothing=ε)``.
+        {sample_weight}
 
     Shape:
         {class_shape}
@@ -375,36 +534,40 @@ def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
         * ``weight`` is differentiable here (PyTorch refuses a weight that requires grad).
         * ``input`` is not checked to be log-probabilities (nor is it in PyTorch): the loss is
           linear in ``input``, hence convex and unbounded below for arbitrary inputs.
+        {ls_weight_note}
 
     References:
         PyTorch ``NLLLoss`` (``aten/src/ATen/native/LossNLL.cpp``).
     """
     fn = "nll_loss"
     check_reduction(reduction, fn)
+    ls = _check_label_smoothing(label_smoothing, fn)
     input, class_dim = _class_input(input, fn)
     idx = as_class_indices(target, input, ignore_index, fn, class_dim)
     w = _class_weight(weight, input, class_dim, fn)
-    nll, wts, _ = _nll_terms(input, idx, w, ignore_index, class_dim)
-    return reduce(nll, reduction, weight=wts, fn=fn)
+    loss, kept = _smoothed_nll(input, idx, w, ignore_index, class_dim, ls)
+    return _reduce_per_target(loss, reduction, kept, sample_weight, fn)
 
 
-@doc(class_shape=_CLASS_SHAPE_DOC)
+@doc(class_shape=_CLASS_SHAPE_DOC, sample_weight=_SAMPLE_WEIGHT_CLASS_DOC, ls_weight_note=_LS_WEIGHT_NOTE)
 def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+                  reduction: str = "mean", label_smoothing: float = 0.0,
+                  sample_weight=None) -> Tensor:
     r"""Softmax cross-entropy between logits and class indices or class probabilities.
 
     Formula: with q = log_softmax(x) over the class dimension, ε = ``label_smoothing``, C
-    classes and class weights w (1 by default), the unreduced loss of target n is
+    classes, class weights w (1 by default) and sample weights sw (1 by default), the
+    unreduced loss of target n is
 
     class indices yₙ::
 
-        ℓₙ = (1 − ε) · w_{yₙ} · (−q_{n,yₙ}) + (ε / C) · Σ_c w_c · (−q_{n,c})   (0 if ignored)
-        'mean': Σₙ ℓₙ / Σₙ w_{yₙ}·[yₙ ≠ ignore_index]
+        ℓₙ = swₙ · [ (1 − ε)·w_{yₙ}·(−q_{n,yₙ}) + (ε/C)·Σ_c w_c·(−q_{n,c}) ]   (0 if ignored)
+        'mean': Σₙ ℓₙ / Σₙ swₙ·w_{yₙ}·[yₙ ≠ ignore_index]
 
     class probabilities tₙ (same shape as input)::
 
-        ℓₙ = −Σ_c w_c · t'_{n,c} · q_{n,c},     t' = (1 − ε)·t + ε/C
-        'mean': Σₙ ℓₙ / N   (N = number of targets; the weights do not enter the divisor)
+        ℓₙ = −swₙ · Σ_c w_c · t'_{n,c} · q_{n,c},     t' = (1 − ε)·t + ε/C
+        'mean': Σₙ ℓₙ / Σₙ swₙ   (N without sample weights; class weights do not enter it)
 
     and ``'sum'`` is Σₙ ℓₙ, ``'none'`` is ℓ. With ε = 0 and one-hot t both reduce to −q_{n,yₙ}.
 
@@ -417,6 +580,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
             mean). Only for index targets; must stay negative with probability targets.
         reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (PyTorch's weighted mean, see above).
         label_smoothing: ε ∈ [0, 1]; mixes the target with the uniform distribution ε/C.
+        {sample_weight}
 
     Shape:
         {class_shape}
@@ -433,12 +597,14 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
         0.3431
 
     Note:
-        * Built on ``ll.log_softmax`` (max-shifted, finite for any logits), so the gradient
-          with respect to the logits is softmax(x) − target, also at logits of ±1e4.
-        * Label smoothing follows PyTorch exactly, including its interaction with ``weight``:
-          the smoothing term is weighted per class, Σ_c w_c(−q_c), and the ``'mean'`` divisor
-          stays Σ w_{yₙ}; so class weights move the minimizer (PyTorch issue #104776). The
-          uniform share is ε/C, not ε/(C − 1) (issue #148884).
+        * Class-index targets go through one fused primitive,
+          :class:`~losslab.losses.classification.SoftmaxCrossEntropy` (max-shifted log-softmax,
+          gather, weights, smoothing and ignore mask in one node, gradient
+          w·(softmax(x) − t') written out); it equals log_softmax + ``nll_loss`` and is tested
+          against it. Finite for any finite logits, also ±1e4.
+        * Label smoothing follows PyTorch exactly, including its interaction with ``weight``
+          described next.
+        {ls_weight_note}
         * Errors: float targets of index shape → TypeError; integer targets of input's shape
           → TypeError; indices outside [0, C) → ClassIndexError (ValueError); a negative
           ``label_smoothing`` → ValueError (PyTorch ignores it silently).
@@ -458,8 +624,6 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     input, class_dim = _class_input(input, fn)
     n_classes = input.shape[class_dim]
     w = _class_weight(weight, input, class_dim, fn)
-    logp = _ops.log_softmax(input, class_dim)
-    wb = None if w is None else w.reshape(_class_shape(input.ndim, n_classes, class_dim))
 
     if _shape(target) == tuple(input.shape):  # class probabilities (PyTorch decides by shape)
         t_arr = _arr(target) if isinstance(target, Tensor) else np.asarray(target)
@@ -472,20 +636,23 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
         if ignore_index >= 0:
             raise ValueError(f"{fn}: ignore_index={ignore_index} is not supported with class-"
                              "probability targets (use per-sample weighting with reduction='none')")
+        logp = _ops.log_softmax(input, class_dim)
+        wb = None if w is None else w.reshape(_class_shape(input.ndim, n_classes, class_dim))
         t = as_tensor_like(target, input, fn)
         if ls > 0:
             t = t * (1.0 - ls) + ls / n_classes
         prod = logp * t if wb is None else logp * t * wb
-        return reduce(-prod.sum(class_dim), reduction, fn=fn)
+        return reduce(-prod.sum(class_dim), reduction, sample_weight=sample_weight, fn=fn)
 
     idx = as_class_indices(target, input, ignore_index, fn, class_dim)
-    nll, wts, mask = _nll_terms(logp, idx, w, ignore_index, class_dim)
-    if ls == 0:
-        return reduce(nll, reduction, weight=wts, fn=fn)
-    smooth = -(logp.sum(class_dim) if wb is None else (logp * wb).sum(class_dim))
-    if not mask.all():
-        smooth = _ops.where(mask, smooth, 0.0)
-    hard = nll if wts is None else nll * wts
-    loss = hard * (1.0 - ls) + smooth * (ls / n_classes)
-    total = float(mask.sum()) if wts is None or w is None else wts.sum()
-    return reduce(loss, reduction, total_weight=total, fn=fn)
+    mask = idx != ignore_index
+    if mask.all():
+        safe, mask = idx, None
+    else:
+        safe = np.where(mask, idx, 0)  # ignored positions gather class 0, then are masked out
+    loss = SoftmaxCrossEntropy.apply(input, w, idx=safe, mask=mask, dim=class_dim, ls=ls)
+    if w is not None:
+        kept = w[safe] if mask is None else w[safe] * mask.astype(input.dtype)
+    else:
+        kept = None if mask is None else mask.astype(input.dtype)
+    return _reduce_per_target(loss, reduction, kept, sample_weight, fn)

@@ -3,6 +3,11 @@
 ``MSELoss()(input, target)`` is ``mse_loss(input, target)``; nothing is computed here. The
 classes are :class:`losslab.nn.Module` subclasses, so they nest in models, carry their class
 weights as buffers (``state_dict()``, ``.to(dtype)``) and print like PyTorch's (``MSELoss()``).
+
+Beyond PyTorch: the classification classes take ``forward(input, target, sample_weight=None)``
+(per-sample weights of shape (N,), as Keras's ``loss(y, y_pred, sample_weight)``), and options
+that PyTorch's class lacks come keyword-only after PyTorch's own constructor arguments
+(``NLLLoss(..., *, label_smoothing=0.0)``), so PyTorch's positional order is unchanged.
 """
 from __future__ import annotations
 
@@ -91,8 +96,9 @@ class BCELoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(weight, size_average, reduce, reduction)
 
-    def forward(self, input, target):
-        return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+    def forward(self, input, target, sample_weight=None):
+        return binary_cross_entropy(input, target, self.weight, reduction=self.reduction,
+                                    sample_weight=sample_weight)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -119,9 +125,9 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("weight", _as_buffer(weight))
         self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
-    def forward(self, input, target):
+    def forward(self, input, target, sample_weight=None):
         return binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                pos_weight=self.pos_weight)
+                                                pos_weight=self.pos_weight, sample_weight=sample_weight)
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -150,9 +156,10 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input, target, sample_weight=None):
         return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
-                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+                             reduction=self.reduction, label_smoothing=self.label_smoothing,
+                             sample_weight=sample_weight)
 
 
 class NLLLoss(_WeightedLoss):
@@ -163,6 +170,7 @@ class NLLLoss(_WeightedLoss):
         size_average, reduce: deprecated; they override ``reduction`` when given.
         ignore_index: class index whose targets are skipped (default −100).
         reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+        label_smoothing: keyword-only, beyond PyTorch's ``NLLLoss``: as in :func:`nll_loss`.
 
     Example:
         >>> import losslab as ll
@@ -172,10 +180,12 @@ class NLLLoss(_WeightedLoss):
     """
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean"):
+                 reduction: str = "mean", *, label_smoothing: float = 0.0):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input, target, sample_weight=None):
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
-                        reduction=self.reduction)
+                        reduction=self.reduction, label_smoothing=self.label_smoothing,
+                        sample_weight=sample_weight)

@@ -70,8 +70,16 @@ class LossInfo:
             a short note after the name where the definition differs, e.g. a factor ½).
         make_example: ``(rng, dtype) -> (input, target, kwargs)``, a valid random example.
         make_perfect: ``(rng, dtype) -> (input, target, kwargs)`` at a minimizer over ``input``
-            (zero gradient there), or None when the infimum is not attained at finite inputs.
+            (zero gradient there), or None when there is no such point: the infimum is not
+            attained at finite inputs (cross-entropy), or only on the boundary of the input's
+            domain where the gradient does not vanish (Dice at p = t ∈ {0, 1}).
         references: papers or documentation.
+        gradcheck_transform: a differentiable map applied to ``input`` before the loss in the
+            finite-difference gradcheck, for a loss whose backward follows a convention valid
+            only on part of the input space (CTC's gradient assumes normalised log-probabilities,
+            as PyTorch's does); None to check the loss on its raw input.
+        batch_coupled: a sample's loss depends on the other samples of the batch (contrastive
+            losses over in-batch negatives), so a sample alone is not the same as in the batch.
     """
 
     name: str
@@ -97,6 +105,8 @@ class LossInfo:
     make_example: Callable
     make_perfect: Callable | None
     references: tuple
+    gradcheck_transform: Callable | None = None
+    batch_coupled: bool = False
 
     def __post_init__(self):
         problems = validate(self)
@@ -105,7 +115,7 @@ class LossInfo:
 
 
 #: Fields that may be None.
-OPTIONAL_FIELDS = ("torch_equivalent", "make_perfect")
+OPTIONAL_FIELDS = ("torch_equivalent", "make_perfect", "gradcheck_transform")
 
 
 def validate(info: LossInfo) -> list:

@@ -12,6 +12,7 @@ Example:
     (4, 1)
 """
 from . import functional, init
+from . import utils  # clip_grad_norm_, clip_grad_value_ (they live in losslab.optim.clip)
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
@@ -23,7 +24,7 @@ __all__ = [
     "Module", "Parameter", "StateDictError", "RemovableHandle",
     "Linear", "Identity", "Flatten", "Sequential", "ModuleList", "ModuleDict",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
-    "Dropout", "init", "functional",
+    "Dropout", "init", "functional", "utils",
 ]
 
 

@@ -15,3 +15,26 @@ b momentum buffer ("velocity"), τ dampening, λ weight decay.
 from .sgd import sgd_update
 
 __all__ = ["sgd_update"]
+
+# adaptive optimizers (issue 4): m/v moving averages, s accumulators; see each kernel's docstring.
+from .adagrad import adagrad_update  # noqa: E402
+from .rmsprop import rmsprop_update  # noqa: E402
+from .adam import adam_update  # noqa: E402
+from .adadelta import adadelta_update  # noqa: E402
+from .adamax import adamax_update  # noqa: E402
+from .nadam import nadam_update  # noqa: E402
+from .radam import radam_update  # noqa: E402
+
+__all__ += ["adagrad_update", "rmsprop_update", "adam_update", "adadelta_update",
+            "adamax_update", "nadam_update", "radam_update"]
+
+# sign-based, averaged, factored, quasi-Newton and orthogonalised updates (issue 4)
+from .rprop import rprop_update  # noqa: E402
+from .asgd import asgd_update  # noqa: E402
+from .adafactor import adafactor_update  # noqa: E402
+from .lion import lion_update  # noqa: E402
+from .muon import muon_update, zeropower_via_newtonschulz  # noqa: E402
+from .lbfgs import cubic_interpolate, lbfgs_direction, strong_wolfe  # noqa: E402
+
+__all__ += ["rprop_update", "asgd_update", "adafactor_update", "lion_update", "muon_update",
+            "zeropower_via_newtonschulz", "lbfgs_direction", "cubic_interpolate", "strong_wolfe"]

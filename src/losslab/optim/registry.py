@@ -37,6 +37,10 @@ class OptimizerInfo:
             Rosenbrock from (-1.5, 2) in ``descent_steps`` steps.
         descent_steps: number of steps for the descent tests.
         references: papers or documentation pages.
+        requires_closure: ``step`` needs a closure (LBFGS); the generic tests that call
+            ``step()`` without one skip the entry.
+        param_ndim: the only parameter rank the optimizer accepts (Muon: 2), or None for any;
+            the generic tests on the MLP's biases and on 1-D points skip such entries.
     """
 
     name: str
@@ -50,6 +54,8 @@ class OptimizerInfo:
     descent_config: dict[str, Any] = field(default_factory=dict)
     descent_steps: int = 2000
     references: tuple[str, ...] = ()
+    requires_closure: bool = False
+    param_ndim: int | None = None
 
 
 #: name -> OptimizerInfo, in registration order.

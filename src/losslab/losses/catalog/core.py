@@ -76,7 +76,8 @@ def _nll_example(rng, dtype):
 
 
 # ----------------------------------------------------------------------------- entries
-_CLASS_HPARAMS = {"weight": None, "ignore_index": -100, "reduction": "mean"}
+_CLASS_HPARAMS = {"weight": None, "ignore_index": -100, "reduction": "mean", "label_smoothing": 0.0,
+                  "sample_weight": None}
 
 register(LossInfo(
     name="mse_loss",
@@ -94,7 +95,7 @@ register(LossInfo(
     growth='quadratic',
     value_range='[0, ∞)',
     domain="any real input and target of the same shape",
-    hyperparameters={"reduction": "mean", "weight": None},
+    hyperparameters={"reduction": "mean", "weight": None, "sample_weight": None},
     latex=r"\ell(x, y) = w\,(x - y)^2",
     summary="Squared error; the default for regression with Gaussian-like noise, but one large "
             "error dominates the mean.",
@@ -123,7 +124,7 @@ register(LossInfo(
     value_range='[0, 100] per element (log clamped at −100)',
     domain="input and target in [0, 1] (ValueError outside, as PyTorch's check); each log is "
            "clamped at -100, so p = 0 or 1 gives a finite loss",
-    hyperparameters={"weight": None, "reduction": "mean"},
+    hyperparameters={"weight": None, "reduction": "mean", "sample_weight": None},
     latex=r"\ell(p, y) = -w\left[y \log p + (1 - y)\log(1 - p)\right]",
     summary="Log loss on probabilities for binary or multi-label targets; prefer the logits "
             "version for training (the clamp kills gradients of saturated sigmoids).",
@@ -152,7 +153,7 @@ register(LossInfo(
     value_range='[0, ∞)',
     domain="any real logits (stable for |x| up to the float range); targets should lie in "
            "[0, 1] (not checked, as PyTorch)",
-    hyperparameters={"weight": None, "reduction": "mean", "pos_weight": None},
+    hyperparameters={"weight": None, "reduction": "mean", "pos_weight": None, "sample_weight": None},
     latex=r"\ell(x, y) = -w\left[p_w\, y \log\sigma(x) + (1 - y)\log(1 - \sigma(x))\right]",
     summary="Sigmoid + binary cross-entropy in one stable formula; the standard loss for binary "
             "and multi-label classification (pos_weight for class imbalance).",
@@ -182,7 +183,7 @@ register(LossInfo(
     value_range='[0, ∞)',
     domain="any real logits, class dim 1 (or 0 unbatched); integer targets in [0, C) or "
            "ignore_index, or floating probability targets of the input's shape",
-    hyperparameters={**_CLASS_HPARAMS, "label_smoothing": 0.0},
+    hyperparameters=dict(_CLASS_HPARAMS),
     latex=r"\ell(x, y) = -\log\frac{e^{x_y}}{\sum_{c} e^{x_c}} = \log\sum_{c} e^{x_c} - x_y",
     summary="Softmax cross-entropy on logits: the standard multi-class loss (also per pixel "
             "with (N, C, H, W) inputs); label_smoothing against over-confidence.",
