@@ -14,7 +14,7 @@ def runner():
     return CliRunner()
 
 
-@pytest.mark.parametrize("args", [[], ["demo"], ["explain"], ["explain", "backprop"]])
+@pytest.mark.parametrize("args", [[], ["demo"], ["explain"], ["explain", "backprop"], ["losses"], ["schedule"]])
 def test_every_command_has_help(runner, args):
     result = runner.invoke(cli, [*args, "--help"])
     assert result.exit_code == 0, result.output

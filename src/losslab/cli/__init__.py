@@ -1,0 +1,21 @@
+"""The ``losslab`` command (built on click; every command has ``--help``).
+
+Commands:
+    losslab demo                       explain one backprop step of the seed's network, then train it
+    losslab explain backprop [...]     the step-by-step explainer, optionally checking a learner's values
+    losslab losses [NAME] [filters]    the properties table of every loss, or one loss's card
+    losslab schedule NAME [...]        preview a learning-rate schedule (table or --plot PNG)
+
+One module per command group; each adds its commands to the ``cli`` group on import.
+"""
+from __future__ import annotations
+
+from ._base import CONTEXT, cli
+from . import demo, explain, losses, schedule  # noqa: F401,E402  (register the commands)
+
+__all__ = ["cli", "main", "CONTEXT"]
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``losslab`` console script."""
+    return cli.main(args=argv, prog_name="losslab")
