@@ -739,3 +739,9 @@ def test_nll_loss_class_label_smoothing_is_keyword_only_after_torch_arguments():
     assert list(params)[:len(theirs)] == theirs
     assert params["label_smoothing"].kind is inspect.Parameter.KEYWORD_ONLY
     assert repr(L.NLLLoss(label_smoothing=0.1)) == "NLLLoss()"
+
+
+def test_bce_pm1_targets_get_the_mapping_hint():
+    with pytest.raises(ValueError, match=r"±1 labels.*target = \(target \+ 1\) / 2") as exc:
+        L.binary_cross_entropy(t64([0.5, 0.5]), t64([1.0, -1.0]))
+    assert "np.float" not in str(exc.value)  # the value is shown as a plain number

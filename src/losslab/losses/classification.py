@@ -234,11 +234,17 @@ def _check_in_unit_interval(t: Tensor, fn: str, argname: str) -> None:
     ok = (a >= 0) & (a <= 1)  # nan fails too
     if not ok.all():
         bad = a[~ok]
-        hint = (" (these look like logits: use binary_cross_entropy_with_logits, or apply "
-                "ll.sigmoid first)") if argname == "input" else ""
+        if argname == "input":
+            hint = (" (these look like logits: use binary_cross_entropy_with_logits, or apply "
+                    "ll.sigmoid first)")
+        elif np.all(np.isin(a, (-1.0, 1.0))):
+            hint = (" (these are ±1 labels: this loss takes {0, 1} targets; map them with "
+                    "target = (target + 1) / 2, or use a margin loss such as soft_margin_loss)")
+        else:
+            hint = ""
         raise ValueError(
             f"{fn}: all elements of {argname} should be between 0 and 1, got "
-            f"{bad.size} outside [0, 1] (e.g. {bad.flat[0]!r}){hint}"
+            f"{bad.size} outside [0, 1] (e.g. {bad.flat[0].item()!r}){hint}"
         )
 
 
