@@ -66,11 +66,11 @@ def test_register_rejects_name_clash():
 
 @pytest.mark.parametrize("info,cfg", ORACLE, ids=[f"{i.name}[{_cfg_id(c)}]" for i, c in ORACLE])
 def test_trajectory_matches_torch(info, cfg):
-    """100 steps on a small MLP in float64: losses and parameters equal torch.optim's."""
+    """200 steps on a small MLP in float64: losses and parameters equal torch.optim's."""
     x, y, init = U.problem(1)
     lp, tp = U.ll_params(init), U.torch_params(torch, init)
     lopt, topt = info.cls(lp, **cfg), _torch_cls(info)(tp, **cfg)
-    for chunk in (10, 40, 50):
+    for chunk in (10, 40, 50, 100):
         l_losses = U.ll_run(lopt, lp, x, y, chunk)
         t_losses = U.torch_run(torch, topt, tp, x, y, chunk)
         np.testing.assert_allclose(l_losses, t_losses, rtol=1e-10, atol=1e-14)

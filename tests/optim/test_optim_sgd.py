@@ -233,3 +233,68 @@ def test_plain_gd_on_rosenbrock_is_slower_than_momentum():
             opt.step()
         return U.rosenbrock(p).item()
     assert run(0.9) < run(0.0)
+
+
+# ----------------------------------------------------------------------------- momentum_style
+def _keras_sgd(theta, grads_at, lrs, mu, nesterov):
+    """Keras's SGD written plainly: v ← μv − ηg; θ ← θ + v (nesterov: θ ← θ + μv − ηg)."""
+    v = np.zeros_like(theta)
+    for lr in lrs:
+        g = grads_at(theta)
+        v = mu * v - lr * g
+        theta = theta + (mu * v - lr * g if nesterov else v)
+    return theta
+
+
+def _quadratic_grad(theta):  # J = ½ θᵀ diag(1, 10) θ
+    return np.array([1.0, 10.0]) * theta
+
+
+def _run_sgd(lrs, **kw):
+    w = ll.tensor([1.0, -2.0], dtype=ll.float64, requires_grad=True)
+    opt = SGD([w], lr=lrs[0], **kw)
+    for lr in lrs:
+        opt.param_groups[0]["lr"] = lr
+        opt.zero_grad()
+        (0.5 * (ll.tensor([1.0, 10.0], dtype=ll.float64) * w * w).sum()).backward()
+        opt.step()
+    return w.data.copy(), opt
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sutskever_style_equals_keras_formula(nesterov):
+    lrs = [0.05] * 10 + [0.01] * 10
+    got, opt = _run_sgd(lrs, momentum=0.9, nesterov=nesterov, momentum_style="sutskever")
+    want = _keras_sgd(np.array([1.0, -2.0]), _quadratic_grad, lrs, 0.9, nesterov)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert set(opt.state[opt.param_groups[0]["params"][0]]) == {"velocity"}
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_styles_agree_at_constant_lr_and_differ_when_it_changes(nesterov):
+    const = [0.05] * 30
+    a, _ = _run_sgd(const, momentum=0.9, nesterov=nesterov)
+    b, _ = _run_sgd(const, momentum=0.9, nesterov=nesterov, momentum_style="sutskever")
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    decayed = [0.05] * 10 + [0.005] * 20
+    a, _ = _run_sgd(decayed, momentum=0.9, nesterov=nesterov)
+    b, _ = _run_sgd(decayed, momentum=0.9, nesterov=nesterov, momentum_style="sutskever")
+    # PyTorch's buffer rescales the old gradients by the new, smaller lr: it stops sooner
+    assert np.max(np.abs(a - b)) > 1e-3
+
+
+def test_momentum_style_with_dampening_agrees_at_constant_lr():
+    const = [0.03] * 25
+    a, _ = _run_sgd(const, momentum=0.8, dampening=0.3)
+    b, _ = _run_sgd(const, momentum=0.8, dampening=0.3, momentum_style="sutskever")
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_default_style_keeps_torch_group_keys_and_bad_style_is_refused():
+    w = ll.tensor([1.0], requires_grad=True)
+    assert "momentum_style" not in SGD([w], lr=0.1).param_groups[0]
+    assert SGD([w], lr=0.1, momentum_style="sutskever").param_groups[0]["momentum_style"] == "sutskever"
+    with pytest.raises(ValueError, match="momentum_style must be 'pytorch'.*got 'keras'"):
+        SGD([w], lr=0.1, momentum=0.9, momentum_style="keras")
+    with pytest.raises(ValueError, match="momentum_style must be one of"):
+        sgd_update(np.ones(1), np.ones(1), lr=0.1, momentum=0.9, momentum_style="keras")

@@ -11,15 +11,21 @@ import numbers
 import numpy as np
 
 from ..autograd import Tensor, no_grad
+from . import _adaptive as A
 from .optimizer import Optimizer
 from .registry import OptimizerInfo, register_optimizer
 
-__all__ = ["SGD", "sgd_update"]
+__all__ = ["SGD", "sgd_update", "MOMENTUM_STYLES"]
+
+#: Where the learning rate sits in momentum SGD: outside the buffer (PyTorch, optax) or inside
+#: the velocity (Sutskever et al. 2013, Keras).
+MOMENTUM_STYLES = ("pytorch", "sutskever")
 
 
 def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None = None, *,
                lr: float, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
-               nesterov: bool = False, maximize: bool = False) -> np.ndarray | None:
+               nesterov: bool = False, maximize: bool = False,
+               momentum_style: str = "pytorch") -> np.ndarray | None:
     r"""One SGD update of one parameter array, in place; returns the new momentum buffer.
 
     Formula (PyTorch's ``SGD``; η = lr, μ = momentum, τ = dampening, λ = weight_decay)::
@@ -34,6 +40,17 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
 
     With μ = 0 this is plain gradient descent θ ← θ − η·∇J(θ) (seed 003, §5).
 
+    With ``momentum_style="sutskever"`` (Sutskever et al. 2013, Keras) the buffer is a velocity
+    with the learning rate inside::
+
+        v ← −η·g                             (first step)
+        v ← μ·v − (1 − τ)·η·g                (later steps)
+        θ ← θ + μ·v − η·g   if nesterov else   θ ← θ + v
+
+    For a constant η, v = −η·b and both styles give the same iterates; when η changes, the
+    velocity keeps each past gradient at the learning rate of its own step, PyTorch's buffer
+    rescales all of them by the current η.
+
     Args:
         param: the parameter array θ; updated in place (its dtype is kept).
         grad: ∇J(θ), same shape as ``param`` (not modified).
@@ -45,9 +62,11 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
         weight_decay: λ ≥ 0, L2 penalty coefficient (added to the gradient, *coupled*).
         nesterov: use Nesterov momentum (needs μ > 0 and τ = 0).
         maximize: ascend instead of descend.
+        momentum_style: ``"pytorch"`` (η outside the buffer) or ``"sutskever"`` (η inside: the
+            buffer is the velocity v).
 
     Returns:
-        the momentum buffer b (the same array object as ``momentum_buffer`` after the first step),
+        the momentum buffer b (the velocity v in the Sutskever style) (the same array object as ``momentum_buffer`` after the first step),
         or None when ``momentum == 0``.
 
     Shape:
@@ -70,25 +89,40 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
     """
     if grad.shape != param.shape:
         raise ValueError(f"sgd_update: grad has shape {grad.shape} but param has shape {param.shape}")
+    if momentum_style not in MOMENTUM_STYLES:
+        raise ValueError(f"sgd_update: momentum_style must be one of {MOMENTUM_STYLES}, got {momentum_style!r}")
     g = grad if grad.dtype == param.dtype else grad.astype(param.dtype)
     if maximize:
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * param
-    buf = None
-    if momentum != 0:
+    if momentum_buffer is not None and momentum_buffer.shape != param.shape:
+        raise ValueError(
+            f"sgd_update: momentum_buffer has shape {momentum_buffer.shape} but param has "
+            f"shape {param.shape}"
+        )
+    if momentum == 0:
+        param -= lr * g
+        return None
+    if momentum_style == "sutskever":
         if momentum_buffer is None:
-            buf = g.copy()  # never alias p.grad
+            vel = -lr * g
         else:
-            if momentum_buffer.shape != param.shape:
-                raise ValueError(
-                    f"sgd_update: momentum_buffer has shape {momentum_buffer.shape} but param has "
-                    f"shape {param.shape}"
-                )
-            buf = momentum_buffer
-            buf *= momentum
-            buf += (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
+            vel = momentum_buffer
+            vel *= momentum
+            vel -= ((1 - dampening) * lr) * g
+        if nesterov:
+            param += momentum * vel - lr * g
+        else:
+            param += vel
+        return vel
+    if momentum_buffer is None:
+        buf = g.copy()  # never alias p.grad
+    else:
+        buf = momentum_buffer
+        buf *= momentum
+        buf += (1 - dampening) * g
+    g = g + momentum * buf if nesterov else buf
     param -= lr * g
     return buf
 
@@ -132,6 +166,11 @@ def _check_options(o: dict, where: str) -> None:
             f"nesterov=True with momentum={o['momentum']!r}, dampening={o['dampening']!r}; "
             "use momentum > 0 and dampening=0"
         )
+    if o.get("momentum_style", "pytorch") not in MOMENTUM_STYLES:
+        raise ValueError(
+            f"{where}: momentum_style must be 'pytorch' (lr outside the buffer) or 'sutskever' "
+            f"(lr inside the velocity, as Keras), got {o['momentum_style']!r}"
+        )
     if o["differentiable"]:
         raise ValueError(
             f"{where}: differentiable=True is not supported: losslab updates parameters on NumPy "
@@ -167,6 +206,10 @@ class SGD(Optimizer):
         foreach: accepted for PyTorch compatibility and ignored (NumPy updates one array at a time).
         differentiable: must be False (stepping is not recorded in the graph).
         fused: must be None or False.
+        momentum_style: ``"pytorch"`` (default) or ``"sutskever"``: the learning rate inside
+            the velocity, v ← μv − ηg, θ ← θ + v (Keras's ``SGD``); the state is then
+            ``state[p]['velocity']``. Same iterates while η is constant, different once a
+            schedule changes η (see :func:`sgd_update`).
 
     Shape:
         Parameters of any shape; ``momentum_buffer`` has its parameter's shape and dtype.
@@ -197,12 +240,12 @@ class SGD(Optimizer):
         in deep learning; https://docs.pytorch.org/docs/stable/generated/torch.optim.SGD.html
     """
 
-    _param_shaped_state = ("momentum_buffer",)
+    _param_shaped_state = ("momentum_buffer", "velocity")
 
     def __init__(self, params, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
-                 fused: bool | None = None) -> None:
+                 fused: bool | None = None, momentum_style: str = "pytorch") -> None:
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -214,6 +257,9 @@ class SGD(Optimizer):
             "differentiable": differentiable,
             "fused": fused,
         }
+        # a convention option joins the groups only when not PyTorch's, so that a default SGD
+        # has exactly torch.optim.SGD's group keys (state dicts load both ways)
+        A.add_conventions(defaults, {"momentum_style": momentum_style}, {"momentum_style": "pytorch"})
         _check_options(defaults, "SGD")
         super().__init__(params, defaults)
 
@@ -234,19 +280,21 @@ class SGD(Optimizer):
             for group in self.param_groups:
                 lr = _lr_value(group["lr"])
                 momentum = group["momentum"]
+                style = group.get("momentum_style", "pytorch")  # absent from torch state dicts
+                key = "velocity" if style == "sutskever" else "momentum_buffer"
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     grad = self._grad_array(p)
                     param = self._param_array(p)
-                    buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
+                    buf = self.state[p].get(key) if momentum != 0 else None
                     buf = sgd_update(
                         param, grad, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
                         weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-                        maximize=group["maximize"],
+                        maximize=group["maximize"], momentum_style=style,
                     )
                     if momentum != 0:
-                        self.state[p]["momentum_buffer"] = buf
+                        self.state[p][key] = buf
         return loss
 
 
