@@ -253,3 +253,18 @@ def test_descends_ill_conditioned_quadratic_and_rosenbrock():
 def test_docstring_examples_run():
     import losslab.optim.adafactor as mod
     T.run_doctests(mod)
+
+
+def test_load_state_dict_refuses_factored_state_of_another_shape():
+    import losslab as ll
+    from losslab.optim import Adafactor
+    a = ll.randn(3, 4, requires_grad=True)
+    opt = Adafactor([a], lr=0.01)
+    a.sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    b = ll.randn(5, 2, requires_grad=True)
+    with pytest.raises(ValueError, match=r"'row_var'\] has shape \(3, 1\) but the parameter it belongs to \(shape \(5, 2\)\) needs \(5, 1\)"):
+        Adafactor([b], lr=0.01).load_state_dict(sd)
+    fresh = ll.randn(3, 4, requires_grad=True)
+    Adafactor([fresh], lr=0.01).load_state_dict(sd)  # the same shapes load

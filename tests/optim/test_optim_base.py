@@ -265,7 +265,7 @@ def test_load_state_dict_casts_to_param_dtype():
     (lambda sd: sd["state"].__setitem__(7, {"momentum_buffer": np.zeros(2)}), ValueError,
      "parameter id 7"),
     (lambda sd: sd["state"][1].__setitem__("momentum_buffer", np.zeros(5)), ValueError,
-     r"has shape \(5,\) but the parameter it belongs to has shape \(3,\)"),
+     r"has shape \(5,\) but the parameter it belongs to \(shape \(3,\)\) needs \(3,\)"),
     (lambda sd: sd.pop("state"), ValueError, "missing key"),
     (lambda sd: sd.__setitem__("param_groups", "x"), TypeError, "list of dicts"),
     (lambda sd: sd.__setitem__("state", []), TypeError, "expected a dict"),

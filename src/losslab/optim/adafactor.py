@@ -198,6 +198,14 @@ class Adafactor(Optimizer):
 
     _param_shaped_state = ("variance",)
 
+    def _expected_state_shape(self, key: str, param_shape: tuple) -> tuple | None:
+        # factored second moments of a matrix: a column of row means and a row of column means
+        if key == "row_var":
+            return param_shape[:-1] + (1,)
+        if key == "col_var":
+            return param_shape[:-2] + (1, param_shape[-1])
+        return super()._expected_state_shape(key, param_shape)
+
     def __init__(self, params, lr: float | Tensor = 1e-2, beta2_decay: float = -0.8,
                  eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
                  weight_decay: float = 0.0, *, foreach: bool | None = None,

@@ -129,9 +129,8 @@ class ASGD(Optimizer):
         * The step size and averaging weight of a step are computed at the end of the previous
           step from the group's ``lr`` at that time (the first step uses the ``lr`` the state was
           created with), and stored as float32 (the default dtype) like PyTorch's. After
-          ``load_state_dict`` they stay float32 (PyTorch casts them to the parameter's dtype
-          on load, so its resumed runs drift from uninterrupted ones by float32 rounding;
-          losslab resumes exactly).
+          ``load_state_dict`` they are cast to the parameter's dtype, as PyTorch does; the
+          values are float32-exact, so a resumed run still equals an uninterrupted one.
         * ``lambd``, ``alpha`` and ``t0`` are checked to be ≥ 0 (PyTorch accepts any number).
 
     References:

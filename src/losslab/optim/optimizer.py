@@ -181,6 +181,11 @@ class Optimizer:
     #: State keys whose arrays must have their parameter's shape (checked by ``load_state_dict``).
     _param_shaped_state: tuple[str, ...] = ()
 
+    def _expected_state_shape(self, key: str, param_shape: tuple) -> tuple | None:
+        """The shape ``state[p][key]`` must have for a parameter of ``param_shape`` (checked by
+        ``load_state_dict``), or None for state of any shape (scalars such as ``step``)."""
+        return param_shape if key in self._param_shaped_state else None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -511,13 +516,13 @@ class Optimizer:
                 if not isinstance(v, dict):
                     raise TypeError(f"state_dict['state'][{k!r}]: expected a dict, got {_type_name(v)}")
                 value = _copy_state_value(v, p)
-                for key in self._param_shaped_state:
-                    arr = value.get(key)
-                    if isinstance(arr, np.ndarray) and arr.shape != p.data.shape:
+                for key, arr in value.items():
+                    want = self._expected_state_shape(key, p.data.shape)
+                    if want is not None and isinstance(arr, np.ndarray) and arr.shape != want:
                         raise ValueError(
                             f"state_dict['state'][{k!r}][{key!r}] has shape {arr.shape} but the "
-                            f"parameter it belongs to has shape {p.data.shape}; the state dict "
-                            "comes from a model with different parameters"
+                            f"parameter it belongs to (shape {p.data.shape}) needs {want}; the "
+                            "state dict comes from a model with different parameters"
                         )
                 new_state[p] = value
             elif isinstance(k, numbers.Integral):

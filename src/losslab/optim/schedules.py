@@ -1392,7 +1392,8 @@ def schedule_from_cli(name: str, params: dict[str, Any] | None = None) -> Schedu
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in SCHEDULES:
-        close = difflib.get_close_matches(key, list(SCHEDULES) + list(_ALIASES), n=3)
+        buildable = [n for n, i in SCHEDULES.items() if i.cli] + list(_ALIASES)
+        close = difflib.get_close_matches(key, buildable, n=3)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(f"unknown schedule {name!r}.{hint} Known schedules: {', '.join(SCHEDULES)}")
     info = SCHEDULES[key]

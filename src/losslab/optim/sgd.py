@@ -83,9 +83,10 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
         ([0.855, 2.29], [0.95, -1.9])
 
     Note:
-        The learning rate is outside the buffer, as in PyTorch and optax (Sutskever et al. and
-        Keras put it inside: v ← μv − η·g, θ ← θ + v); the two agree for a constant η and differ
-        when η is scheduled. The buffer starts at g, not 0, so dampening does not touch step 1.
+        By default the learning rate is outside the buffer, as in PyTorch and optax;
+        ``momentum_style="sutskever"`` puts it inside, as Sutskever et al. and Keras (v ← μv − η·g,
+        θ ← θ + v). The two agree for a constant η and differ when η is scheduled. The PyTorch
+        buffer starts at g, not 0, so dampening does not touch step 1.
     """
     if grad.shape != param.shape:
         raise ValueError(f"sgd_update: grad has shape {grad.shape} but param has shape {param.shape}")
@@ -228,8 +229,9 @@ class SGD(Optimizer):
         True
 
     Note:
-        * Momentum as in PyTorch: the learning rate is outside the buffer and the buffer starts at
-          the first gradient (Sutskever et al. and Keras put η inside the velocity).
+        * Momentum as in PyTorch by default: the learning rate is outside the buffer and the
+          buffer starts at the first gradient; ``momentum_style="sutskever"`` gives Keras's
+          velocity form instead (state key ``velocity``).
         * With momentum = 0 no per-parameter state is kept (``state`` stays empty), as in
           PyTorch 2.x; a parameter whose ``.grad`` is None is skipped entirely.
         * Hyperparameters given per param group are validated too (PyTorch checks only the
@@ -321,7 +323,8 @@ register_optimizer(OptimizerInfo(
     torch_name="SGD",
     summary="(Stochastic) gradient descent with optional momentum, dampening, Nesterov momentum "
             "and coupled L2 weight decay.",
-    update_rule="g ← ∇J(θ) + λθ;  b ← μb + (1−τ)g (b₁ = g);  g ← g + μb (Nesterov) or b;  θ ← θ − η·g",
+    update_rule="g ← ∇J(θ) + λθ;  b ← μb + (1−τ)g (b₁ = g);  g ← g + μb (Nesterov) or b;  θ ← θ − η·g"
+                "  (momentum_style='sutskever': v ← μv − (1−τ)ηg;  θ ← θ + v)",
     kernel=sgd_update,
     state_keys=("momentum_buffer",),
     oracle_configs=_sgd_oracle_configs(),
