@@ -17,5 +17,7 @@ from .autograd.dtypes import (
 from .autograd.ops import *  # noqa: F401,F403
 from .random import manual_seed
 from . import nn, optim, losses  # noqa: E402  (after the engine: they build on it)
+from . import data, datasets, metrics, train, viz  # noqa: E402  (training on real data)
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
