@@ -498,6 +498,9 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         come from the outputs seen during the epoch, while the weights changed. Checkpoints and
         ``resume`` use ``losslab.serialization`` (``.npz``, never pickle). A loss that is not a
         mean over the batch (``reduction="sum"``) trains, but its ``train_loss`` is its sum.
+        Epoch e (0-based) of a run reads the loader's order of epoch e (``set_epoch(e)``), so
+        two calls of fit on the same loader see the same sequence of shuffles; NumPy's
+        overflow warnings are silenced inside the loop (a divergence is reported instead).
     """
     # ---- arguments ----
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool):
