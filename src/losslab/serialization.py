@@ -18,12 +18,12 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
 
+from ._atomic import atomic_open
 from .autograd.tensor import Tensor
 
 __all__ = ["save", "load", "FORMAT", "VERSION"]
@@ -131,34 +131,6 @@ def _check_path(path: Any, fn: str) -> str:
     return p
 
 
-def _umask() -> int:
-    """The process umask (read without changing it where /proc allows; else set and restore)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    old = os.umask(0o022)
-    os.umask(old)
-    return old
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save(obj: Any, path: str | os.PathLike, *, compress: bool = False) -> str:
     """Write a nested state (dicts, lists, tuples of Tensors, arrays and scalars) to ``path``.
 
@@ -232,28 +204,8 @@ def save(obj: Any, path: str | os.PathLike, *, compress: bool = False) -> str:
     if os.path.isdir(p):
         raise IsADirectoryError(f"save: {p!r} is a directory; give a file name such as "
                                 f"{os.path.join(p, 'state.npz')!r}")
-    try:
-        mode = os.stat(p).st_mode & 0o7777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(p) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compress else np.savez)(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, mode)
-        except OSError:  # pragma: no cover - filesystems without permission bits
-            pass
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(directory)
+    with atomic_open(p, "wb") as fh:
+        (np.savez_compressed if compress else np.savez)(fh, **arrays)
     return p
 
 

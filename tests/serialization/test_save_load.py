@@ -221,8 +221,9 @@ def test_failed_encoding_deep_in_the_structure_writes_nothing(tmp_path):
 def test_failure_midway_through_writing_removes_the_temp_file_and_keeps_the_old(tmp_path, monkeypatch, exc):
     path, before = _existing(tmp_path)
     seen = []
-    real_mkstemp = S.tempfile.mkstemp
-    monkeypatch.setattr(S.tempfile, "mkstemp",
+    import losslab._atomic as atomic_mod  # the one atomic writer behind save()
+    real_mkstemp = atomic_mod.tempfile.mkstemp
+    monkeypatch.setattr(atomic_mod.tempfile, "mkstemp",
                         lambda **kw: (lambda r: (seen.append(r[1]), r)[1])(real_mkstemp(**kw)))
 
     def broken_savez(fh, **arrays):

@@ -14,6 +14,8 @@ import math
 import os
 from typing import Any, Iterable
 
+from .._atomic import atomic_open
+
 import numpy as np
 
 __all__ = ["History", "monitor_mode"]
@@ -251,16 +253,5 @@ def _json_safe(v: Any) -> Any:
 
 
 def _atomic_text(path, write, newline=None) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline=newline) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, "w", newline=newline) as f:
+        write(f)

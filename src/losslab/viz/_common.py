@@ -7,8 +7,9 @@ the figures need no closing, work headless, and still display in Jupyter.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from .._atomic import atomic_open
 
 __all__ = ["require_matplotlib", "new_figure", "check_save", "save_figure", "SAVE_FORMATS"]
 
@@ -65,17 +66,5 @@ def save_figure(fig, save, fn: str, *, dpi: int = 150) -> None:
     if path is None:
         return
     fmt = SAVE_FORMATS[path.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt, dpi=dpi)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private (0600); a plot is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=dpi)
