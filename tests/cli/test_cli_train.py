@@ -125,3 +125,16 @@ def test_compare_bad_list_is_refused(runner, tmp_path):
     r = runner.invoke(cli, ["compare", "--losses", "mse,nope", "--data", "diabetes", "--out", str(tmp_path / "c")])
     assert r.exit_code == 1 and "unknown loss 'nope'" in r.output
     assert not (tmp_path / "c").exists()
+
+
+def test_compare_regression_draws_the_validation_errors(runner, tmp_path):
+    r = _invoke(runner, "compare", "--data", "linear", "--outliers", "0.1", "--model", "linear",
+                "--losses", "mse,huber", "--lr", "0.05", "--epochs", "3", "--out", tmp_path, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "val_errors.png" in r.output.splitlines()[-1]
+    assert (tmp_path / "val_errors.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # classification comparisons have no per-sample errors to draw
+    r = _invoke(runner, "compare", "--data", "iris", "--model", "linear", "--epochs", "1", "--out",
+                tmp_path / "iris", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "val_errors" not in r.output and not (tmp_path / "iris" / "val_errors.png").exists()

@@ -11,7 +11,7 @@ def python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/engine.md", "docs/optim.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/engine.md", "docs/optim.md", "docs/training.md"])
 def test_python_examples_run(doc):
     blocks = python_blocks(ROOT / doc)
     assert blocks, f"{doc} has no python examples"

@@ -12,7 +12,7 @@ from losslab.viz import _common, boundary, curves, losses
 pytest.importorskip("matplotlib")
 
 PUBLIC = ["training_curves", "compare_curves", "history_arrays", "loss_profile", "loss_profile_data",
-          "supported_losses", "LossProfile", "Kink", "KINDS", "decision_boundary"]
+          "supported_losses", "LossProfile", "Kink", "KINDS", "decision_boundary", "per_sample_errors"]
 
 
 def test_public_names():

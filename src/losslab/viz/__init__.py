@@ -14,10 +14,11 @@ Example:
 """
 from .boundary import decision_boundary
 from .curves import compare_curves, history_arrays, training_curves
+from .errors import per_sample_errors
 from .losses import KINDS, Kink, LossProfile, loss_profile, loss_profile_data, supported_losses
 
 __all__ = [
     "training_curves", "compare_curves", "history_arrays",
     "loss_profile", "loss_profile_data", "supported_losses", "LossProfile", "Kink", "KINDS",
-    "decision_boundary",
+    "decision_boundary", "per_sample_errors",
 ]
