@@ -133,7 +133,7 @@ def test_model_trains_in_train_mode_and_is_left_in_eval_mode():
     x, y = _regression(n=20)
     model = Probe()
     fit(model, "mse_loss", optim.SGD(model.parameters(), lr=0.01), _loader(x, y, 10), _loader(x, y, 20),
-        epochs=1, progress=False)
+        epochs=1, progress=False, lint=False)  # the linter calls the model on its own copy
     assert seen == [True, True, False]  # two training batches, one validation batch
     assert model.training is False
 
@@ -153,7 +153,7 @@ def test_validation_runs_without_building_a_graph():
     x, y = _regression(n=20)
     model = Probe()
     fit(model, "mse_loss", optim.SGD(model.parameters(), lr=0.01), _loader(x, y, 20), _loader(x, y, 20),
-        epochs=1, progress=False)
+        epochs=1, progress=False, lint=False)
     assert grad_modes == [True, False]
 
 
@@ -480,7 +480,7 @@ def test_nan_loss_stops_within_the_step_without_updating():
     model = nn.Linear(3, 1)
     w0 = _params(model)
     h = fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.1), _loader(x, y, 8), epochs=2,
-            progress=False)
+            progress=False, lint=False)
     assert len(calls) == 3 and len(h.step_losses) == 2
     assert "step 3 (batch 3 of 4)" in h.diverged and "the loss is nan" in h.diverged
     assert all(np.array_equal(a, p.data) for a, p in zip(w0, model.parameters()))

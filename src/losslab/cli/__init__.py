@@ -7,13 +7,14 @@ Commands:
     losslab schedule NAME [...]        preview a learning-rate schedule (table or --plot PNG)
     losslab train [...]                train a model on a bundled dataset or a CSV; history, model, plots
     losslab compare [...]              several losses / optimizers / batch sizes on the same data
+    losslab advise DATA [--verify]     which loss, activation and optimizer suit this data, and why
 
 One module per command group; each adds its commands to the ``cli`` group on import.
 """
 from __future__ import annotations
 
 from ._base import CONTEXT, cli
-from . import demo, explain, losses, schedule, train  # noqa: F401,E402  (register the commands)
+from . import advise, demo, explain, losses, schedule, train  # noqa: F401,E402  (register the commands)
 
 __all__ = ["cli", "main", "CONTEXT"]
 

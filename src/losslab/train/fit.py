@@ -414,7 +414,8 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         metrics: Sequence[str] | None | bool = None, callbacks: Iterable[Callback] = (),
         progress: bool = True, clip_grad_norm: float | None = None,
         resume: str | os.PathLike | None = None, checkpoint: str | os.PathLike | None = None,
-        seed: int | None = None, on_divergence: str = "stop", batch_size: int | str | None = None) -> History:
+        seed: int | None = None, on_divergence: str = "stop", batch_size: int | str | None = None,
+        lint: bool = True) -> History:
     r"""Train ``model`` by gradient descent on ``train``, validating on ``val`` after each epoch.
 
     Each step: ``zero_grad`` → ``output = model(x)`` → ``loss = loss_fn(output, adapt(y))`` →
@@ -471,6 +472,14 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         batch_size: the batch size of a train loader that fit builds from a Dataset or tuple
             (an int, or ``"full"``; default 32, or the whole set when smaller). A validation
             set given that way is evaluated in one batch.
+        lint: run the pitfall linter (:func:`losslab.analysis.pitfalls.lint`) once, on the first
+            training batch (with the targets as adapted for the loss, and ``optimizer`` for its
+            trial steps, on a copy of the model: the run itself is unchanged). Each finding of
+            severity ``"error"`` or ``"warning"`` is emitted as a
+            :class:`~losslab.analysis.pitfalls.LossLabLintWarning` through Python's ``warnings``
+            module (whether or not ``progress`` is on, so it can be filtered or turned into an
+            error); all findings are kept in ``FitState.extra["lint"]`` for callbacks. Not run
+            when resuming. ``False`` turns it off.
 
     Returns:
         a :class:`History` (one record per epoch: ``epoch``, ``train_loss``, ``train_<metric>``,
@@ -584,6 +593,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
     max_grad_norm = 0.0
 
     first_step = state.step
+    linted = resume is not None  # the linter runs once, at the start of a fresh run
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -639,6 +649,9 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
                         diverge("output", None, b + 1, out.data)
                         break
                     yt = targets.adapt(out, y)
+                    if lint and not linted:
+                        linted = True
+                        _run_lint(model, loss_fn, x, yt, optimizer, state)
                     try:
                         loss = fn(out, yt)
                     except ValueError as e:
@@ -741,6 +754,21 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
     if history.diverged and on_divergence == "raise":
         raise TrainingDiverged(history.diverged, history)
     return history
+
+
+def _run_lint(model, loss_fn, x, y, optimizer, state: FitState) -> None:
+    """fit's ``lint=True``: lint the first batch and warn (LossLabLintWarning) per finding."""
+    import warnings
+
+    from ..analysis.pitfalls import LossLabLintWarning, lint, warn_findings
+    try:
+        findings = lint(model, loss_fn, x, y, optimizer=optimizer)
+    except Exception as e:  # a failure of the linter must not stop training
+        warnings.warn(f"fit: the pitfall linter could not run on the first batch ({type(e).__name__}: "
+                      f"{e}); pass lint=False to skip it", LossLabLintWarning, stacklevel=4)
+        return
+    state.extra["lint"] = findings
+    warn_findings(findings, stacklevel=3)
 
 
 def _validate(model, fn, loader, targets: _Targets, metric_names) -> dict:
