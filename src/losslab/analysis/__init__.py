@@ -2,12 +2,16 @@
 which loss suits this data, and which pitfalls a model–loss pairing walks into.
 
 Submodules: ``expr`` (a restricted expression parser: nothing is evaluated as Python),
-``differentiability`` (the analyser), ``advisor`` (the loss advisor), ``lint`` (the pitfall
-linter).
+``differentiability`` (the analyser), ``advisor`` (the loss advisor), ``pitfalls`` (the
+pitfall linter, :func:`lint`).
 """
 from .advisor import Advice, advise
+from .differentiability import Report, differentiability
+from .expr import ExprError, parse
+from .pitfalls import RULES, Finding, LossLabLintWarning, lint
 
-__all__ = ["advise", "Advice"]
-from .pitfalls import Finding, LossLabLintWarning, RULES, lint
-
-__all__ += ["lint", "Finding", "LossLabLintWarning", "RULES"]
+__all__ = [
+    "differentiability", "Report", "parse", "ExprError",
+    "advise", "Advice",
+    "lint", "Finding", "LossLabLintWarning", "RULES",
+]

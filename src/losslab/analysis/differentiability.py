@@ -37,7 +37,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -257,7 +257,6 @@ class _Fn:
 
     def eval(self, xs, t, grad: bool = True, **kw):
         """(values, gradients) at the points ``xs``."""
-        import losslab as ll
         xs = np.asarray(xs, dtype=np.float64)
         if self.pointwise:
             res = [self._eval_block(xs[i:i + 1], t, grad, **kw) for i in range(xs.size)]
