@@ -32,4 +32,4 @@ def test_readme_has_exactly_two_setup_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     bash = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     commands = [line for block in bash for line in block.splitlines() if line.strip()]
-    assert commands == ['pip install -e . && losslab train', 'pip install -e ".[test]" && python -m pytest']
+    assert commands == ['pip install -e ".[plot]" && losslab train', 'pip install -e ".[test]" && python -m pytest']
