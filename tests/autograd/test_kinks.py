@@ -191,3 +191,17 @@ def test_where_gives_zero_to_the_unchosen_branch():
                    lambda a, b: torch.where(torch.tensor([True, False]), a, b), [1.0, 2.0], [3.0, 4.0])
     np.testing.assert_array_equal(ga, [1, 0])
     np.testing.assert_array_equal(gb, [0, 1])
+
+
+def test_pow_with_a_constant_tensor_exponent_skips_log_of_negative_base():
+    """x ** e with e a tensor that needs no gradient: no log(base) is taken, so a negative base
+    gives no RuntimeWarning and the base's gradient is e·x^(e−1)."""
+    import warnings
+
+    x = ll.tensor([-2.0, 3.0], dtype=ll.float64, requires_grad=True)
+    e = ll.tensor([2.0, 2.0], dtype=ll.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        (x ** e).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-4.0, 6.0])
+    assert e.grad is None

@@ -175,7 +175,11 @@ class Pow(Function):
         ops = self.ops
         a_arr = a.data if isinstance(a, Tensor) else np.asarray(a)
         b_arr = b.data if isinstance(b, Tensor) else np.asarray(b)
-        ga = ops.where(b_arr == 0, 0.0, g * b * a ** (b - 1))
+        ga = ops.where(b_arr == 0, 0.0, g * b * a ** (b - 1)) if self.needs_input_grad(0) else None
+        if not self.needs_input_grad(1):
+            # a constant exponent (x ** 2 with a tensor 2): no log(base), which would warn
+            # (and give nan) for negative bases that the result never needs
+            return ga, None
         zero = (a_arr == 0) & (b_arr >= 0)
         safe_a = ops.where(zero, 1.0, a)
         gb = ops.where(zero, 0.0, g * out * ops.log(safe_a))
