@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from . import losses as L
@@ -152,6 +152,26 @@ class LossChoice:
         args = ",".join(f"{k}={v}" for k, v in self.params.items())
         return f"{self.name}:{args}" if args else self.name
 
+    @property
+    def effective_info(self):
+        """The registry entry as seen from the model's raw output, for the pitfall linter.
+
+        The choice applies the loss's activation itself (see :func:`resolve_loss`), so the model
+        must end in a plain Linear layer: a loss on probabilities or log-probabilities becomes a
+        loss on logits (a Sigmoid or Softmax in the model is then a double activation), and a
+        softplus-rate loss takes real scores. The targets are adapted by :meth:`adapt_target`.
+        """
+        kind = self.info.input_kind
+        new_kind = {"probabilities": "logits", "log-probabilities": "logits", "rates": "real"}.get(kind)
+        if new_kind is None:
+            return self.info
+        return replace(self.info, input_kind=new_kind,
+                       output_activation="identity (the loss spec applies the activation)")
+
+    def adapt_target(self, output: Tensor, target: Tensor) -> Tensor:
+        """The targets as the loss sees them (binary: float column, ±1 for margin losses)."""
+        return _adapt_target(self.info, output, target)
+
 
 def _pm1_targets(info) -> bool:
     return "−1 or +1" in info.target_kind or "-1 or +1" in info.target_kind
@@ -204,24 +224,30 @@ def _probe(info):
     return tensor([[0.3], [0.2]]), tensor([[0.5], [0.1]])
 
 
+def _adapt_target(info, output: Tensor, target: Tensor) -> Tensor:
+    """The dataset's targets as the loss takes them: binary targets as floats of the output's
+    shape (a column for one output), mapped {0, 1} → ±1 for margin losses."""
+    if info.task == "binary":
+        if target.dtype.kind != "f":
+            target = target.to(output.dtype)
+        if target.ndim == 1 and output.ndim == 2:
+            target = target.reshape(-1, 1)
+        if _pm1_targets(info):
+            target = 2.0 * target - 1.0
+    return target
+
+
 def _adapted(info, params: dict) -> Callable:
     fn, kind, task = info.fn, info.input_kind, info.task
-    pm1 = _pm1_targets(info)
 
     def loss(output: Tensor, target: Tensor) -> Tensor:
+        target = _adapt_target(info, output, target)
         if kind == "probabilities":
             output = output.sigmoid() if task == "binary" else output.softmax(dim=1)
         elif kind == "log-probabilities":
             output = output.log_softmax(dim=1)
         elif kind == "rates":
             output = nn.functional.softplus(output)
-        if task == "binary":
-            if target.dtype.kind != "f":
-                target = target.to(output.dtype)
-            if target.ndim == 1 and output.ndim == 2:
-                target = target.reshape(-1, 1)
-            if pm1:
-                target = 2.0 * target - 1.0
         return fn(output, target, **params)
 
     loss.__name__ = info.name

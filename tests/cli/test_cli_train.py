@@ -138,3 +138,18 @@ def test_compare_regression_draws_the_validation_errors(runner, tmp_path):
                 tmp_path / "iris", "--quiet")
     assert r.exit_code == 0, r.output
     assert "val_errors" not in r.output and not (tmp_path / "iris" / "val_errors.png").exists()
+
+
+def test_train_diverging_in_first_epoch_reports_without_traceback(tmp_path, capfd):
+    # the linter's warnings come out as one line each; a run that diverges before any epoch
+    # finished has no curve to draw, which is said, not raised
+    from losslab.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--data", "diabetes", "--loss", "mse", "--model", "mlp:4", "--optimizer", "sgd",
+              "--lr", "5", "--epochs", "1", "--out", str(tmp_path)])
+    err = capfd.readouterr().err
+    assert exit_info.value.code != 0
+    assert "warning: [error] learning-rate" in err and "run.history = fit(" not in err
+    assert "curves.png skipped" in err and "Traceback" not in err
+    assert "Training diverged" in err and (tmp_path / "history.json").exists()

@@ -94,3 +94,57 @@ def test_fit_keeps_findings_for_callbacks_and_the_run_is_unchanged():
             assert seen["lint"] is None
     assert runs[0][0] == runs[1][0]  # linting consumed no randomness and changed no weights
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+# --- a loss chosen by spec (losslab.build.LossChoice, what `losslab train --loss` passes to fit) --
+def _binary(n=64, ratio=1):
+    rng = np.random.default_rng(1)
+    y = (np.arange(n) % (ratio + 1) == 0).astype(np.float32)
+    x = (rng.normal(size=(n, 3)) + y[:, None]).astype(np.float32)
+    return x, y
+
+
+def _lint_rules(model, spec, data):
+    from losslab.build import resolve_loss
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fit(model, resolve_loss(spec), optim.SGD(model.parameters(), lr=0.05), data, epochs=1,
+            batch_size="full", progress=False)
+    return {str(w.message).split(":")[0] for w in _lint_warnings(record)}
+
+
+def test_loss_spec_is_linted_with_its_registry_entry():
+    # binary_cross_entropy takes probabilities, but the spec applies the sigmoid itself: a Sigmoid
+    # at the end of the model squashes twice, which the linter now sees through the spec
+    ll.manual_seed(0)
+    squashed = nn.Sequential(nn.Linear(3, 1), nn.Sigmoid())
+    assert any("double-activation" in r for r in _lint_rules(squashed, "binary_cross_entropy", _binary()))
+    ll.manual_seed(0)
+    plain = nn.Sequential(nn.Linear(3, 1))
+    assert _lint_rules(plain, "binary_cross_entropy", _binary()) == set()
+
+
+def test_loss_spec_margin_loss_takes_zero_one_labels_without_warning():
+    # the hinge spec maps {0, 1} to ±1 itself, so 0/1 labels are right, not a label-encoding error
+    ll.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 1))
+    assert not any("label-encoding" in r for r in _lint_rules(model, "hinge_loss", _binary()))
+
+
+def test_loss_spec_class_imbalance_is_reported():
+    ll.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 1))
+    assert any("class-imbalance" in r for r in _lint_rules(model, "bce", _binary(120, ratio=11)))
+
+
+def test_effective_info_of_a_loss_spec():
+    from losslab.build import resolve_loss
+
+    assert resolve_loss("binary_cross_entropy").effective_info.input_kind == "logits"
+    assert resolve_loss("nll_loss").effective_info.input_kind == "logits"
+    hinge = resolve_loss("hinge_loss")
+    t = hinge.adapt_target(ll.zeros(3, 1), ll.tensor([0, 1, 1]))
+    assert t.shape == (3, 1) and t.data.ravel().tolist() == [-1.0, 1.0, 1.0]
+    mse = resolve_loss("mse")
+    assert mse.effective_info is mse.info  # nothing applied, nothing changed

@@ -787,6 +787,9 @@ def lint(model, loss_fn, x, y, *, optimizer=None, lr: float | None = None) -> li
             if not isinstance(o_t, Tensor):
                 raise TypeError(f"lint: the model must return a Tensor, got {type(o_t).__name__}")
             o = _arr(o_t)
+            adapt = getattr(loss_fn, "adapt_target", None)  # a losslab.build.LossChoice
+            if callable(adapt):  # it reshapes / relabels the targets itself: check what the loss
+                ya = _arr(adapt(o_t, yt))  # sees (the loss itself still gets the data's targets)
             bad = [w for w, a in (("inputs x", xa), ("targets y", ya), ("model output", o))
                    if a.dtype.kind in "fc" and not np.all(np.isfinite(a))]
             if bad:

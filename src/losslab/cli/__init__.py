@@ -20,6 +20,21 @@ from . import advise, check, demo, explain, losses, schedule, train  # noqa: F40
 __all__ = ["cli", "main", "CONTEXT"]
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings in a terminal as one readable line each (the library's warnings explain
+    themselves; the Python source line they were raised from means nothing to a CLI user)."""
+    import sys
+
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``losslab`` console script."""
-    return cli.main(args=argv, prog_name="losslab")
+    import warnings
+
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        return cli.main(args=argv, prog_name="losslab")
+    finally:
+        warnings.showwarning = previous

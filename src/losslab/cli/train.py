@@ -281,8 +281,12 @@ def _write_train_outputs(out_dir: Path, run: Run, split, task: str, no_plots: bo
 def _plots(out_dir: Path, run: Run, split, task: str) -> list:
     try:
         from .. import viz
-        viz.training_curves(run.history, save=out_dir / "curves.png")
-        names = ["curves.png"]
+        names = []
+        try:
+            viz.training_curves(run.history, save=out_dir / "curves.png")
+            names.append("curves.png")
+        except ValueError as e:  # e.g. training diverged in its first epoch: no curve to draw
+            click.echo(f"curves.png skipped: {e}", err=True)
         if split.n_features == 2 and task != "regression":
             viz.decision_boundary(run.model, split.x_val, split.y_val, save=out_dir / "boundary.png")
             names.append("boundary.png")

@@ -120,7 +120,10 @@ def resolve_loss(loss_fn) -> tuple[Callable, Any, str]:
     for name, info in reg.items():
         if target is info.fn or (info.module is not None and type(loss_fn) is info.module):
             return loss_fn, info, name
-    name = getattr(loss_fn, "name", None)  # e.g. a losslab.build.LossChoice
+    effective = getattr(loss_fn, "effective_info", None)  # a losslab.build.LossChoice
+    if effective is not None and getattr(loss_fn, "name", None) in reg:
+        return loss_fn, effective, loss_fn.name
+    name = getattr(loss_fn, "name", None)
     if not isinstance(name, str):
         name = getattr(target, "__name__", None) or type(loss_fn).__name__
     return loss_fn, None, name
@@ -588,7 +591,11 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
             return history  # the checkpointed run had already ended
 
     state.epoch = state.epoch_done
-    targets = _Targets(task, info, loss_name, _dataset_targets(train_loader))
+    # a loss chosen by spec (losslab.build.LossChoice) adapts the targets itself: fit leaves them
+    # as the data gives them, but still knows the task
+    adapts_itself = callable(getattr(loss_fn, "adapt_target", None))
+    targets = _Targets(task or (info.task if adapts_itself and info.task in TASKS else None),
+                       None if adapts_itself else info, loss_name, _dataset_targets(train_loader))
     use_bar = bool(progress) and _stderr_isatty()
     max_grad_norm = 0.0
 
