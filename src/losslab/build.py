@@ -149,7 +149,7 @@ class LossChoice:
 
     @property
     def label(self) -> str:
-        args = ",".join(f"{k}={v}" for k, v in self.params.items())
+        args = ",".join(f"{k}={_spec_text(v)}" for k, v in self.params.items())
         return f"{self.name}:{args}" if args else self.name
 
     @property
@@ -168,9 +168,46 @@ class LossChoice:
         return replace(self.info, input_kind=new_kind,
                        output_activation="identity (the loss spec applies the activation)")
 
+    def balanced(self, targets, n_classes: int | None = None) -> "LossChoice":
+        """This choice with every ``balanced`` class weight computed from the training targets.
+
+        ``weight``/``alpha`` (per class): w_c = n / (C · n_c), as scikit-learn's
+        ``class_weight="balanced"`` (King & Zeng 2001), so that every class carries the same total
+        weight; ``pos_weight`` (binary): n_negative / n_positive. Returns ``self`` when nothing
+        is ``balanced``.
+
+        Raises:
+            ValueError: a class with no training sample (its weight would be infinite).
+        """
+        keys = [k for k, v in self.params.items() if v == "balanced"]
+        if not keys:
+            return self
+        import numpy as np
+
+        y = np.asarray(getattr(targets, "data", targets)).ravel().astype(np.int64)
+        k = max(int(n_classes or 0), int(y.max()) + 1 if y.size else 0, 2)
+        counts = np.bincount(y, minlength=k)
+        if np.any(counts == 0):
+            raise ValueError(f"{self.name}: 'balanced' class weights need every class in the training "
+                             f"targets; class(es) {np.flatnonzero(counts == 0).tolist()} have no sample")
+        params = dict(self.params)
+        for key in keys:
+            if key == "pos_weight":
+                params[key] = float(counts[0] / counts[1])
+            else:
+                params[key] = tuple(float(v) for v in y.size / (k * counts))
+        return _choice(self.info, params)
+
     def adapt_target(self, output: Tensor, target: Tensor) -> Tensor:
         """The targets as the loss sees them (binary: float column, ±1 for margin losses)."""
         return _adapt_target(self.info, output, target)
+
+
+def _spec_text(v) -> str:
+    """A parameter as a spec writes it (the inverse of :func:`parse_value`)."""
+    if isinstance(v, tuple):
+        return "/".join(_spec_text(p) for p in v)
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _pm1_targets(info) -> bool:
@@ -205,20 +242,52 @@ def resolve_loss(spec: str) -> LossChoice:
     if required:
         raise ValueError(f"loss {name!r} needs {', '.join(required)} besides (input, target), which a "
                          "model with one output cannot give; call it from Python")
-    allowed = [k for k in info.hyperparameters if k not in ("reduction", "sample_weight", "weight")]
+    allowed = [k for k in info.hyperparameters if k not in ("reduction", "sample_weight")]
     for k in params:
         if k not in allowed:
             raise _unknown(f"parameter of {name}", k, allowed or ["(none)"])
+    for k in CLASS_WEIGHT_PARAMS:
+        if k in params:
+            params[k] = _class_weight_value(name, k, params[k])
+    return _choice(info, params)
+
+
+#: Spec parameters that weight classes: a number, a list ``w0/w1/...`` (one per class), or
+#: ``balanced`` — computed from the training targets by :meth:`LossChoice.balanced`.
+CLASS_WEIGHT_PARAMS = ("weight", "pos_weight", "alpha")
+
+
+def _class_weight_value(name: str, key: str, value):
+    import math
+
+    if value == "balanced":
+        return value
+    values = value if isinstance(value, tuple) else (value,)
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        if not all(math.isfinite(v) and v >= 0 for v in values) or not any(v > 0 for v in values):
+            raise ValueError(f"loss {name!r}: {key} must be finite and ≥ 0 with one > 0 (a class's share of "
+                             f"the loss), got {_spec_text(value)}")
+        return tuple(float(v) for v in values) if isinstance(value, tuple) else value
+    raise ValueError(f"loss {name!r}: {key} must be a number, one number per class separated by '/' "
+                     f"(e.g. {key}=1/2.5/0.8) or 'balanced' (n / (classes · n_class) from the training "
+                     f"targets), got {value!r}")
+
+
+def _choice(info, params: dict) -> "LossChoice":
     fn = _adapted(info, params)
-    fn(*_probe(info))  # refuse bad hyperparameter values now, not in the first batch
-    return LossChoice(name, info, params, fn)
+    if "balanced" not in params.values():  # checked once the data has given the weights
+        fn(*_probe(info, params))  # refuse bad hyperparameter values now, not in the first batch
+    return LossChoice(info.name, info, params, fn)
 
 
-def _probe(info):
-    """A tiny valid (output, target) pair, to validate hyperparameters before training."""
+def _probe(info, params: dict | None = None):
+    """A tiny valid (output, target) pair, to validate hyperparameters before training (with as
+    many classes as a per-class weight in ``params`` has entries)."""
     from .autograd import tensor
     if info.task == "multiclass":
-        return tensor([[0.5, -0.5], [0.1, 0.2]]), tensor([0, 1])
+        k = max([len(v) for v in (params or {}).values() if isinstance(v, tuple)] + [2])
+        out = [[0.5 - 0.1 * j for j in range(k)], [0.1 * j for j in range(k)]]
+        return tensor(out), tensor([0, k - 1])
     if info.task == "binary":
         return tensor([[0.3], [-0.2]]), tensor([[1.0], [0.0]])
     return tensor([[0.3], [0.2]]), tensor([[0.5], [0.1]])
@@ -279,7 +348,13 @@ def check_loss_fits_task(choice: LossChoice, data_task: str, n_classes: int | No
     if data_task == "multiclass" and task == "binary":
         raise ValueError(f"{choice.name} is a binary loss but the data has {n_classes} classes; "
                          f"use {_TASK_SUGGESTION['multiclass']}")
-    return n_classes if task == "multiclass" else 1
+    n_out = n_classes if task == "multiclass" else 1
+    for key in ("weight", "alpha"):
+        w = choice.params.get(key)
+        if task == "multiclass" and isinstance(w, tuple) and len(w) != n_out:
+            raise ValueError(f"{choice.name}: {key} has {len(w)} values but the data has {n_out} classes; "
+                             f"give one per class (w0/w1/.../w{n_out - 1}) or {key}=balanced")
+    return n_out
 
 
 # ----------------------------------------------------------------------------- models

@@ -128,8 +128,13 @@ def test_multiclass_balanced_gives_cross_entropy():
 def test_multiclass_imbalanced_gives_focal_and_class_weights():
     y = np.repeat([0, 1, 2], [400, 60, 20])
     a = advise(None, y)
-    assert "imbalance_ratio" in a.warnings and a.candidates[0].spec == "focal_loss:gamma=2"
-    assert "n/(C·n_c)" in a.candidates[0].reason
+    assert "imbalance_ratio" in a.warnings
+    first, second = a.candidates[0].spec, a.candidates[1].spec
+    # w_c = n / (C · n_c) = 480 / (3 · [400, 60, 20])
+    assert first == "cross_entropy:weight=0.4/2.67/8" and "n/(C·n_c)" in a.candidates[0].reason
+    assert second == "focal_loss:alpha=0.4/2.67/8,gamma=2"
+    from losslab.build import resolve_loss
+    assert resolve_loss(first).params["weight"] == (0.4, 2.67, 8.0)  # the spec trains as written
 
 
 def test_one_hot_rows_are_multiclass_and_text_labels_are_classes():

@@ -129,3 +129,49 @@ def test_build_scheduler_defaults_to_the_run():
         build_scheduler("cosin", opt, 10)
     with pytest.raises(ValueError, match="milestones"):
         build_scheduler("multistep:milestones=5/3", opt, 10)
+
+
+# --- class weights in a spec: w0/w1/... or 'balanced' from the training targets ---------------------
+def test_class_weights_in_a_spec_equal_the_loss_called_with_them():
+    choice = resolve_loss("cross_entropy:weight=1/2.5/0.5")
+    assert choice.params == {"weight": (1.0, 2.5, 0.5)} and choice.label == "cross_entropy:weight=1/2.5/0.5"
+    rng = np.random.default_rng(0)
+    out = ll.tensor(rng.normal(size=(6, 3)), dtype=ll.float64)
+    y = ll.tensor([0, 1, 2, 2, 1, 0])
+    direct = L.cross_entropy(out, y, weight=ll.tensor([1.0, 2.5, 0.5], dtype=ll.float64))
+    assert choice(out, y).item() == pytest.approx(direct.item(), rel=1e-12)
+
+
+def test_balanced_class_weights_follow_sklearn():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.repeat([0, 1, 2], [30, 6, 4])
+    ce = resolve_loss("cross_entropy:weight=balanced").balanced(y, 3)
+    expected = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    np.testing.assert_allclose(ce.params["weight"], expected, rtol=1e-12)
+    focal = resolve_loss("focal_loss:alpha=balanced,gamma=2").balanced(y, 3)
+    np.testing.assert_allclose(focal.params["alpha"], expected, rtol=1e-12)
+    assert focal.params["gamma"] == 2
+    bce = resolve_loss("bce:pos_weight=balanced").balanced(np.r_[np.zeros(12), np.ones(4)])
+    assert bce.params["pos_weight"] == 3.0  # negatives / positives
+    plain = resolve_loss("ce")
+    assert plain.balanced(y) is plain  # nothing to compute
+    with pytest.raises(ValueError, match=r"class\(es\) \[1\] have no sample"):
+        resolve_loss("ce:weight=balanced").balanced(np.array([0, 0, 2]), 3)
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ("ce:weight=a/b", "weight must be a number, one number per class"),
+    ("ce:weight=true", "weight must be a number"),
+    ("ce:weight=1/-1", "weight must be finite and ≥ 0"),
+    ("bce:pos_weight=0", "pos_weight must be finite and ≥ 0 with one > 0"),
+])
+def test_class_weight_spec_errors(spec, needle):
+    with pytest.raises(ValueError, match=needle):
+        resolve_loss(spec)
+
+
+def test_class_weights_must_match_the_number_of_classes():
+    with pytest.raises(ValueError, match="weight has 2 values but the data has 3 classes"):
+        check_loss_fits_task(resolve_loss("ce:weight=1/2"), "multiclass", 3)
+    assert check_loss_fits_task(resolve_loss("ce:weight=1/2/3"), "multiclass", 3) == 3

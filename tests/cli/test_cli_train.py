@@ -153,3 +153,17 @@ def test_train_diverging_in_first_epoch_reports_without_traceback(tmp_path, capf
     assert "warning: [error] learning-rate" in err and "run.history = fit(" not in err
     assert "curves.png skipped" in err and "Traceback" not in err
     assert "Training diverged" in err and (tmp_path / "history.json").exists()
+
+
+def test_train_with_balanced_class_weights_uses_the_training_split(runner, tmp_path):
+    import json
+
+    r = _invoke(runner, "train", "--data", "wine", "--loss", "ce:weight=balanced", "--epochs", "2",
+                "--out", tmp_path, "--quiet", "--no-plots")
+    assert r.exit_code == 0, r.output
+    run = json.loads((tmp_path / "run.json").read_text())
+    weights = [float(w) for w in run["config"]["loss"].split("weight=")[1].split("/")]
+    assert len(weights) == 3 and all(w > 0 for w in weights) and max(weights) > min(weights)
+    bad = runner.invoke(cli, ["train", "--data", "wine", "--loss", "ce:weight=1/2", "--epochs", "1",
+                              "--out", str(tmp_path), "--quiet"])
+    assert bad.exit_code != 0 and "weight has 2 values but the data has 3 classes" in bad.output

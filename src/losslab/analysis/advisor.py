@@ -567,15 +567,19 @@ def _classes(y, labels, task, findings, warnings):
                       f"for {len(vals)} classes and smooth; "
                       + ("for comparison only: with this imbalance the majority dominates it."
                          if imbalanced else f"{_loss_note('cross_entropy')}."))
-    focal = Candidate("focal_loss:gamma=2",
+    weighted = Candidate(f"cross_entropy:weight={weights}",
+                         f"Class-weighted cross-entropy: w_c = n/(C·n_c) = {weights.replace('/', ', ')} (as "
+                         "scikit-learn's class_weight='balanced'), so every class carries the same total weight "
+                         f"in the gradient (ratio {_g(ratio)}); `cross_entropy:weight=balanced` computes the same "
+                         "from the training split.")
+    focal = Candidate(f"focal_loss:alpha={weights},gamma=2" if imbalanced else "focal_loss:gamma=2",
                       f"Focal loss: (1 − p_y)^2 shifts the gradient to hard, often minority, examples (ratio "
-                      f"{_g(ratio)}). Class weights n/(C·n_c) = {weights} can be added from Python "
-                      "(focal_loss(..., alpha=[...]) or cross_entropy(..., weight=[...])).")
+                      f"{_g(ratio)})" + (", with the same class weights as α." if imbalanced else "."))
     smooth = Candidate("cross_entropy:label_smoothing=0.1",
                        "Cross-entropy with label smoothing 0.1: the same optimum for the ranking of classes, "
                        "better calibrated and less over-confident probabilities.")
     if imbalanced:
-        return [focal, smooth, plain]
+        return [weighted, focal, plain]
     return [plain, smooth, focal]
 
 
@@ -709,9 +713,8 @@ def advise(X, y, *, task: str | None = None) -> Advice:
         ('binary', ['imbalance_ratio'], 'binary_cross_entropy_with_logits:pos_weight=19')
 
     Note:
-        Candidate specs all resolve with :func:`losslab.build.resolve_loss`. Per-class weights for
-        multiclass cross-entropy cannot be written in a spec (resolve_loss refuses ``weight``),
-        so they are given in the reason instead. For multilabel and probability targets the
+        Candidate specs all resolve with :func:`losslab.build.resolve_loss`; per-class weights
+        are written ``weight=w0/w1/...``. For multilabel and probability targets the
         specs are binary losses applied element-wise.
     """
     Xa, ya, labels = _check_inputs(X, y, task)

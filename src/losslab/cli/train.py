@@ -128,6 +128,8 @@ def _setup(split, loss_spec, optimizer_spec, batch_size, lr, model_spec, activat
 
     choice = resolve_loss(loss_spec or DEFAULT_LOSS[split.task])
     n_outputs = check_loss_fits_task(choice, split.task, split.n_classes)
+    if split.task != "regression":  # weight=balanced etc. from the training targets only
+        choice = choice.balanced(split.y_train, split.n_classes)
     ll.manual_seed(seed)  # the same initial weights for every run of a comparison
     model = build_model(model_spec, split.n_features, n_outputs, activation=activation)
     lr = lr if lr is not None else _default_lr(optimizer_spec)
