@@ -9,13 +9,14 @@ Commands:
     losslab compare [...]              several losses / optimizers / batch sizes on the same data
     losslab advise DATA [--verify]     which loss, activation and optimizer suit this data, and why
     losslab check "EXPR" [--plot F]    is this loss differentiable? kinks, flat zones, smoothness, surrogates
+    losslab serve [--port P] [--open]  the explorer page (needs the web extra)
 
 One module per command group; each adds its commands to the ``cli`` group on import.
 """
 from __future__ import annotations
 
 from ._base import CONTEXT, cli
-from . import advise, check, demo, explain, losses, schedule, train  # noqa: F401,E402  (register the commands)
+from . import advise, check, demo, explain, losses, schedule, serve, train  # noqa: F401,E402  (register the commands)
 
 __all__ = ["cli", "main", "CONTEXT"]
 
