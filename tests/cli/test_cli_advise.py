@@ -85,7 +85,7 @@ def test_probabilities_verify_explains_why_not(runner, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["nosuchdata"], "unknown dataset"),
-    (["linear", "--target", "y"], "--target and --features apply to CSV files"),
+    (["linear", "--target", "y"], "--target, --features and --task apply to CSV files"),
     (["missing.csv"], "--target is required"),
     (["digits", "--task", "probabilities"], "needs y in [0, 1]"),
     (["digits", "--verify", "--batch-size", "0"], "--batch-size"),

@@ -167,3 +167,21 @@ def test_train_with_balanced_class_weights_uses_the_training_split(runner, tmp_p
     bad = runner.invoke(cli, ["train", "--data", "wine", "--loss", "ce:weight=1/2", "--epochs", "1",
                               "--out", str(tmp_path), "--quiet"])
     assert bad.exit_code != 0 and "weight has 2 values but the data has 3 classes" in bad.output
+
+
+def test_train_task_option_reads_integer_targets_as_quantities(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200)
+    counts = rng.poisson(np.exp(0.5 + 0.5 * a))
+    path = tmp_path / "counts.csv"
+    path.write_text("a,count\n" + "".join(f"{x:.4f},{c}\n" for x, c in zip(a, counts)))
+    inferred = runner.invoke(cli, ["train", "--data", str(path), "--target", "count", "--epochs", "1",
+                                   "--out", str(tmp_path / "r0"), "--quiet", "--no-plots"])
+    # inference reads few distinct integers as classes; the error says how to train on the counts
+    assert inferred.exit_code != 0 and "pass --task regression" in inferred.output
+    r = _invoke(runner, "train", "--data", path, "--target", "count", "--task", "regression", "--loss",
+                "poisson", "--epochs", "2", "--out", tmp_path / "r1", "--quiet", "--no-plots")
+    assert r.exit_code == 0, r.output
+    assert "regression" in r.output and "poisson_nll_loss" in r.output
+    bundled = runner.invoke(cli, ["train", "--data", "iris", "--task", "binary"])
+    assert bundled.exit_code != 0 and "apply to CSV files" in bundled.output

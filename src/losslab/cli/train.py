@@ -43,6 +43,13 @@ def _data_options(f):
     return f
 
 
+def _task_option(f):
+    return click.option("--task", type=click.Choice(["regression", "binary", "multiclass", "classification"]),
+                        default=None, help="For a CSV: how to read the target column (default: inferred — "
+                        "text or few distinct integers are classes, other numbers regression). Use it for "
+                        "integer targets that are quantities (counts, scores): --task regression.")(f)
+
+
 def _model_options(f):
     f = click.option("--quiet", is_flag=True, help="No progress bars.")(f)
     f = click.option("--clip-grad-norm", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -73,7 +80,7 @@ def _parse_batch_size(value: str):
     return n
 
 
-def _load_data(data: str, target, features, val_fraction: float, seed: int, outliers):
+def _load_data(data: str, target, features, val_fraction: float, seed: int, outliers, task=None):
     from .. import datasets
 
     feats = [c.strip() for c in features.split(",") if c.strip()] if features else None
@@ -81,9 +88,16 @@ def _load_data(data: str, target, features, val_fraction: float, seed: int, outl
     if is_csv:
         if not target:
             raise ValueError(f"--target is required with a CSV file ({data}): name the column to predict")
-        return datasets.load_csv(data, target, feats, val_fraction=val_fraction, seed=seed)
-    if target or feats:
-        raise ValueError(f"--target and --features apply to CSV files; {data!r} is a bundled dataset")
+        try:
+            return datasets.load_csv(data, target, feats, task=task, val_fraction=val_fraction, seed=seed)
+        except ValueError as exc:
+            if task is None and "class" in str(exc):  # integer targets read as classes by inference
+                raise ValueError(f"{exc}. If {target!r} is a quantity (a count, a score) rather than a "
+                                 "class label, pass --task regression") from None
+            raise
+    if target or feats or task:
+        raise ValueError(f"--target, --features and --task apply to CSV files; {data!r} is a bundled dataset "
+                         "(its task is fixed: see `losslab train --help`)")
     options = {"outliers": outliers} if outliers is not None else {}
     return datasets.load(data, val_fraction=val_fraction, seed=seed, **options)
 
@@ -194,6 +208,7 @@ def _usage(exc: Exception) -> click.ClickException:
 # ----------------------------------------------------------------------------- train
 @cli.command(context_settings=CONTEXT)
 @_data_options
+@_task_option
 @_model_options
 @click.option("--loss", metavar="SPEC", help="A loss name and its parameters, e.g. 'huber:delta=0.5' (default: "
               "cross_entropy for classes, binary_cross_entropy_with_logits for two, mse_loss for regression).")
@@ -209,7 +224,7 @@ def _usage(exc: Exception) -> click.ClickException:
 @click.option("--out", default=None, metavar="DIR", help="Where to write the history, model and plots "
               "(default: runs/<data>).")
 @click.option("--no-plots", is_flag=True, help="Do not draw the plots (no matplotlib needed).")
-def train(data, target, features, val_fraction, outliers, model, activation, epochs, seed, schedule,
+def train(data, target, features, val_fraction, outliers, task, model, activation, epochs, seed, schedule,
           clip_grad_norm, quiet, loss, optimizer, lr, batch_size, patience, out, no_plots) -> None:
     """Train a model by gradient descent on real data and show what happened.
 
@@ -219,7 +234,7 @@ def train(data, target, features, val_fraction, outliers, model, activation, epo
     a summary.
     """
     try:
-        split = _load_data(data, target, features, val_fraction, seed, outliers)
+        split = _load_data(data, target, features, val_fraction, seed, outliers, task)
         bs = _parse_batch_size(batch_size)
         setup = _setup(split, loss, optimizer, bs, lr, model, activation, schedule, epochs, seed)
         out_dir = _prepare_out(out or os.path.join("runs", Path(split.name).stem))
@@ -318,6 +333,7 @@ def _json_default(v):
 # ----------------------------------------------------------------------------- compare
 @cli.command(context_settings=CONTEXT)
 @_data_options
+@_task_option
 @_model_options
 @click.option("--losses", default=None, metavar="A,B,...",
               help="Losses to compare, e.g. 'mse,mae,huber:delta=0.5' (default: the task's usual loss).")
@@ -329,7 +345,7 @@ def _json_default(v):
               help="One learning rate for every run (default: each optimizer's usual one).")
 @click.option("--out", default=None, metavar="DIR", help="Where to write the table and plots (default: runs/compare-<data>).")
 @click.option("--no-plots", is_flag=True, help="Do not draw the plots.")
-def compare(data, target, features, val_fraction, outliers, model, activation, epochs, seed, schedule,
+def compare(data, target, features, val_fraction, outliers, task, model, activation, epochs, seed, schedule,
             clip_grad_norm, quiet, losses, optimizers, batch_sizes, lr, out, no_plots) -> None:
     """Train the same model on the same data with several losses, optimizers and batch sizes.
 
@@ -342,7 +358,7 @@ def compare(data, target, features, val_fraction, outliers, model, activation, e
     from ..build import split_specs
 
     try:
-        split = _load_data(data, target, features, val_fraction, seed, outliers)
+        split = _load_data(data, target, features, val_fraction, seed, outliers, task)
         loss_specs = split_specs(losses) if losses else [DEFAULT_LOSS[split.task]]
         opt_specs = split_specs(optimizers)
         sizes = [_parse_batch_size(b) for b in str(batch_sizes).split(",") if b.strip()]
