@@ -428,15 +428,20 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tty, progress, shown):
 
 # -- divergence -----------------------------------------------------------------------------------
 def test_divergence_stops_restores_and_explains():
+    from losslab.optim.lr_scheduler import LambdaLR
+
     x, y = _regression()
     ll.manual_seed(0)
     model = nn.Linear(3, 1)
-    h = fit(model, "mse_loss", optim.SGD(model.parameters(), lr=3.0), _loader(x, y, 16), _loader(x, y, 96),
-            epochs=50, progress=False)
+    opt = optim.SGD(model.parameters(), lr=0.05)
+    blow_up = LambdaLR(opt, lambda epoch: 1.0 if epoch < 4 else 60.0)  # lr 3 from epoch 5
+    h = fit(model, "mse_loss", opt, _loader(x, y, 16), _loader(x, y, 96), epochs=50, scheduler=blow_up,
+            progress=False)
     msg = h.diverged
-    assert msg is not None and len(h) < 50
+    assert msg is not None and 4 <= len(h) < 50
     assert "step" in msg and ("inf" in msg or "nan" in msg)
     assert "lr=3" in msg and "clip_grad_norm" in msg and "learning rate is too high" in msg
+    assert "weights of epoch" in msg
     # the restored weights are those of the best (lowest val_loss) epoch, all finite
     assert all(np.isfinite(p.data).all() for p in model.parameters())
     best = h.best("val_loss")
@@ -566,3 +571,26 @@ def test_weights_overflowing_in_the_last_step_are_a_divergence():
             progress=False)
     assert h.diverged is not None and "weights" in h.diverged and "step 1 (batch 1 of 1)" in h.diverged
     assert len(h) == 0 and all(np.array_equal(a, p.data) for a, p in zip(w0, model.parameters()))
+
+
+@pytest.mark.parametrize("with_val", [True, False])
+def test_divergence_restores_the_initial_weights_when_they_beat_every_epoch(with_val):
+    # lr just past the stability limit: the loss grows every step, slowly enough that epoch 1 ends
+    # finite (and worse than at the start) before it overflows. The best epoch is then worse than
+    # the untrained weights, so those are what the restore gives back.
+    x, y = _regression()
+    ll.manual_seed(0)
+    model = nn.Linear(3, 1)
+    w0 = _params(model)
+    with ll.no_grad():
+        start = L.mse_loss(model(ll.tensor(x)), ll.tensor(y)).item()
+    val = _loader(x, y, 96) if with_val else None
+    h = fit(model, "mse_loss", optim.SGD(model.parameters(), lr=2.5), _loader(x, y, 96), val,
+            epochs=200, progress=False)
+    assert h.diverged is not None and len(h) >= 1
+    if with_val:
+        assert h.records[0]["val_loss"] > start  # every epoch was worse than doing nothing
+    else:  # full batch: epoch 1's train_loss is the loss *before* its step, which made it worse
+        assert h.records[0]["train_loss"] == pytest.approx(start, rel=1e-6)
+    assert "initial weights were restored" in h.diverged
+    assert all(np.array_equal(a, p.data) for a, p in zip(w0, model.parameters()))

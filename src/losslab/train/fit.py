@@ -470,8 +470,10 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         on_divergence: ``"stop"`` (default: record the message in ``history.diverged`` and
             return) or ``"raise"`` (raise :class:`TrainingDiverged`). Either way training stops
             within the step whose loss, output or gradient norm is NaN/Inf (no update is
-            applied), and the best weights seen (lowest ``val_loss``, else ``train_loss``; the
-            initial weights before the first epoch ends) are restored.
+            applied), and the best weights seen are restored: the epoch with the lowest
+            ``val_loss`` (else ``train_loss``), unless the initial weights score better on the
+            same data (both evaluated by one clean pass; not after a resume, whose checkpoint
+            does not keep them) — a run that got worse from its first step gets its start back.
         batch_size: the batch size of a train loader that fit builds from a Dataset or tuple
             (an int, or ``"full"``; default 32, or the whole set when smaller). A validation
             set given that way is evaluated in one batch.
@@ -574,6 +576,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
     params = [p for p in model.parameters()]
     monitor = "val_loss" if val_loader is not None else "train_loss"
     best = {"value": math.inf, "epoch": 0, "weights": _snapshot(model)}
+    initial_weights = best["weights"]  # a candidate for the divergence restore too
 
     # ---- resume ----
     if resume is not None:
@@ -584,6 +587,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         state.epoch_done = int(info_ck["epoch"])
         state.step = int(info_ck.get("step", 0))
         extra = info_ck.get("extra") or {}
+        initial_weights = None  # not kept in a checkpoint: the restore picks among epochs only
         if extra.get("best_weights") is not None:
             best = {"value": float(extra["best_value"]), "epoch": int(extra["best_epoch"]),
                     "weights": {k: np.asarray(getattr(v, "data", v)) for k, v in extra["best_weights"].items()}}
@@ -606,6 +610,22 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
 
     def diverge(what, value, batch, out_arr, step=None):
         nonlocal best
+        if best["epoch"] and initial_weights is not None and targets.task is not None and \
+                (val_loader is not None or hasattr(train_loader, "dataset")):
+            from ..data import DataLoader
+
+            # an epoch's weights beat the initial ones only if the monitored loss says so: both are
+            # evaluated the same way (a clean pass, eval mode), since the epoch's train_loss is an
+            # average over moving weights and an early epoch may already be on its way up
+            data = val_loader if val_loader is not None else DataLoader(
+                train_loader.dataset, batch_size=getattr(train_loader, "batch_size", "full"), shuffle=False)
+            scores = []
+            for weights in (initial_weights, best["weights"]):
+                model.load_state_dict(weights)
+                v = _validate(model, fn, data, targets, [])["val_loss"]
+                scores.append(v if math.isfinite(v) else math.inf)
+            if scores[0] < scores[1]:
+                best = {"value": scores[0], "epoch": 0, "weights": initial_weights}
         model.load_state_dict(best["weights"])
         if best["epoch"]:
             restored = f"the weights of epoch {best['epoch']} ({monitor}={best['value']:.6g}) were restored"
