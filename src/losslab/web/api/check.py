@@ -52,9 +52,9 @@ def check(body: dict) -> dict:
     with ENGINE_LOCK, np.errstate(all="ignore"):
         try:
             rep = differentiability(expr, domain=domain, target=target, n=n, variable=variable)
+            F, _ = _Fn.build(expr, rep.variable)
         except ValueError as e:  # e.g. no variable to vary, or two candidates
             raise ApiError(str(e).splitlines()[0], "expression", 422) from None
-        F, _ = _Fn.build(expr, rep.variable)
         xs = np.linspace(rep.domain[0], rep.domain[1], PLOT_POINTS)
         F.setup(xs, rep.target)
         v, g = F.eval(xs, rep.target)
