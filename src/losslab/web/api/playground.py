@@ -29,9 +29,9 @@ def _surface_names() -> list:
     return list(SURFACES)
 
 
-def _surface(name: str):
+def _surface(name: str, where: str = "surface"):
     from ...optim.surfaces import get_surface
-    return get_surface(choice(name, "surface", _surface_names()))
+    return get_surface(choice(name, where, _surface_names()))
 
 
 def surfaces() -> dict:
@@ -59,7 +59,7 @@ def _log_scale(z: np.ndarray) -> bool:
 def surface_grid(query) -> dict:
     """``x``, ``y`` (1-D), ``z[i][j] = f(x[j], y[i])`` over the surface's domain, and ``log_scale``."""
     check_keys(query, ("name", "resolution"))
-    s = _surface(query.get("name", "rosenbrock"))
+    s = _surface(query.get("name", "rosenbrock"), "name")
     raw = query.get("resolution", "80")
     try:
         res = int(raw)
