@@ -59,7 +59,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/"
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=3, lifespan="on")
-    server = uvicorn.Server(config)
+
+    class _Server(uvicorn.Server):
+        """Ends the event streams as soon as shutdown begins (uvicorn waits for open
+        connections before running the lifespan shutdown that stops the training threads)."""
+
+        def handle_exit(self, sig, frame):
+            app.state.shutdown.set()
+            super().handle_exit(sig, frame)
+
+    server = _Server(config)
 
     import threading
 
