@@ -28,15 +28,17 @@ import numpy as np
 import losslab as ll
 
 WORKLOADS = {
-    # name: (layer widths, batch, hidden activation, loss, learning rate)
-    "tiny": ((2, 2, 1), 1, "sigmoid", "bce", 0.1),
-    "small": ((64, 32, 10), 32, "relu", "ce", 0.05),
+    # name: (layer widths, batch, hidden activation, loss, optimizer, learning rate)
+    "tiny": ((2, 2, 1), 1, "sigmoid", "bce", "sgd", 0.1),
+    "small": ((64, 32, 10), 32, "relu", "ce", "sgd", 0.05),
 }
 
 
-def make_problem(name: str, seed: int = 0):
-    """Weights (list of (W (out,in), b (out,))) and a batch (X, y) shared by every framework."""
-    widths, batch, act, loss, lr = WORKLOADS[name]
+def make_problem(name: str, seed: int = 0, workloads: dict | None = None):
+    """Weights (list of (W (out,in), b (out,))) and a batch (X, y) shared by every framework,
+    followed by the workload's activation, loss, optimizer ("sgd" or "adam") and learning rate.
+    ``workloads`` is a table shaped like :data:`WORKLOADS` (default: this script's)."""
+    widths, batch, act, loss, opt, lr = (workloads or WORKLOADS)[name]
     rng = np.random.default_rng(seed)
     layers = []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
@@ -48,11 +50,11 @@ def make_problem(name: str, seed: int = 0):
         y = rng.integers(0, 2, (batch, 1)).astype(np.float32)
     else:
         y = rng.integers(0, widths[-1], (batch,)).astype(np.int64)
-    return layers, X, y, act, loss, lr
+    return layers, X, y, act, loss, opt, lr
 
 
 # ----------------------------------------------------------------------------------- losslab
-def losslab_step_fn(layers, X, y, act, loss, lr):
+def losslab_step_fn(layers, X, y, act, loss, opt, lr):
     from losslab import nn, optim
     from losslab.losses import binary_cross_entropy, cross_entropy
 
@@ -69,7 +71,7 @@ def losslab_step_fn(layers, X, y, act, loss, lr):
         elif loss == "bce":
             mods.append(nn.Sigmoid())
     model = nn.Sequential(*mods)
-    opt = optim.SGD(model.parameters(), lr=lr)
+    opt = optim.SGD(model.parameters(), lr=lr) if opt == "sgd" else optim.Adam(model.parameters(), lr=lr)
     xt, yt = ll.tensor(X), ll.tensor(y)
     loss_fn = binary_cross_entropy if loss == "bce" else cross_entropy
 
@@ -84,7 +86,7 @@ def losslab_step_fn(layers, X, y, act, loss, lr):
 
 
 # ----------------------------------------------------------------------------------- PyTorch
-def torch_step_fn(layers, X, y, act, loss, lr):
+def torch_step_fn(layers, X, y, act, loss, opt, lr):
     import torch
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -101,7 +103,8 @@ def torch_step_fn(layers, X, y, act, loss, lr):
         elif loss == "bce":
             mods.append(torch.nn.Sigmoid())
     model = torch.nn.Sequential(*mods)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = (torch.optim.SGD(model.parameters(), lr=lr) if opt == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=lr))  # PyTorch's default (CPU: for-loop) path
     xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     loss_fn = torch.nn.functional.binary_cross_entropy if loss == "bce" else torch.nn.functional.cross_entropy
 
@@ -116,10 +119,42 @@ def torch_step_fn(layers, X, y, act, loss, lr):
 
 
 # ------------------------------------------------------------------------------ hand NumPy
-def numpy_step_fn(layers, X, y, act, loss, lr):
-    """Forward, backward and SGD update written out by hand: the floor for any NumPy engine."""
+def numpy_step_fn(layers, X, y, act, loss, opt, lr):
+    """Forward, backward and SGD/Adam update written out by hand: the floor for any NumPy engine.
+    Adam is PyTorch's formula, in place, with one preallocated scratch buffer per array."""
     params = [(W.copy(), b.copy()) for W, b in layers]
     n = X.shape[0]
+    flat = [a for pair in params for a in pair]
+    if opt == "adam":
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        ms = [np.zeros_like(a) for a in flat]
+        vs = [np.zeros_like(a) for a in flat]
+        bufs = [np.empty_like(a) for a in flat]
+        t = [0]
+
+    def update(grads):
+        if opt == "sgd":
+            for a, g in zip(flat, grads):
+                g *= lr
+                a -= g
+            return
+        t[0] += 1
+        step_size = lr / (1 - beta1 ** t[0])
+        root_bc2 = (1 - beta2 ** t[0]) ** 0.5
+        for a, g, m, v, buf in zip(flat, grads, ms, vs, bufs):
+            m *= beta1
+            np.multiply(g, 1 - beta1, out=buf)
+            m += buf
+            v *= beta2
+            np.multiply(g, g, out=buf)
+            buf *= 1 - beta2
+            v += buf
+            np.sqrt(v, out=buf)
+            buf /= root_bc2
+            buf += eps
+            np.divide(m, buf, out=buf)
+            buf *= step_size
+            a -= buf
     if loss == "ce":
         onehot = np.eye(layers[-1][0].shape[0], dtype=np.float32)[y]
 
@@ -145,15 +180,15 @@ def numpy_step_fn(layers, X, y, act, loss, lr):
             logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
             value = -np.mean(logp[np.arange(n), y])
             delta = (np.exp(logp) - onehot) / n
+        grads = [None] * len(flat)
         for i in range(len(params) - 1, -1, -1):
             W, b = params[i]
-            gW, gb = delta.T @ acts[i], delta.sum(axis=0)
+            grads[2 * i], grads[2 * i + 1] = delta.T @ acts[i], delta.sum(axis=0)
             if i:
                 da = delta @ W
                 a = acts[i]
                 delta = da * a * (1 - a) if act == "sigmoid" else da * (a > 0)
-            W -= lr * gW
-            b -= lr * gb
+        update(grads)
         return value
 
     return step

@@ -119,3 +119,33 @@ def test_optimizers_table_lists_every_registered_optimizer(capsys):
         assert tokens[-1] == "ok", f"{name}: the update disagrees with PyTorch's: {tokens}"
     assert "floor: hand-written in-place NumPy Adam" in text
     assert "geometric mean losslab/torch:" in text
+
+
+def test_speed_quick_runs_every_section(capsys, tmp_path):
+    """benchmarks/speed.py (issue 8) end to end with --quick: every framework has a row with a
+    positive time and ratio and agrees with losslab on the first three losses; the GEMM, op
+    overhead, sweep and --check sections print; --plot writes a file. No timing is asserted: the
+    exit code of --check may be 0 or 1."""
+    mod = load("speed")
+    threads = torch.get_num_threads()
+    png = tmp_path / "ratios.png"
+    rc = mod.main(["--quick", "--sweep", "--check", "--plot", str(png)])
+    assert rc in (0, 1)
+    assert torch.get_num_threads() == threads
+    text = capsys.readouterr().out
+    assert text.startswith("machine:") and "threads: BLAS threads" in text
+    rows = rows_by_name(text, ["tiny", "small"])
+    assert sorted(rows) == ["small", "tiny"]
+    for name, tokens_list in rows.items():
+        frameworks = [t[1] for t in tokens_list]
+        assert frameworks[0] == "losslab" and "numpy" in frameworks and "torch" in frameworks, frameworks
+        for tokens in tokens_list:
+            # workload, framework, µs/step, losslab/this, agree, peak RSS MiB, tracemalloc MiB
+            assert positive(tokens[2]) and positive(tokens[3]), tokens
+            assert tokens[4] == "ok", f"{name}/{tokens[1]} computes a different loss: {tokens}"
+    for tokens in rows["tiny"]:
+        assert tokens[5] not in ("-", "err"), f"no memory measured for tiny/{tokens[1]}: {tokens}"
+    assert "GFLOP/s float32" in text
+    assert "op overhead" in text and "sweep:" in text
+    assert ("all targets met" in text) == (rc == 0) and ("targets missed:" in text) == (rc == 1)
+    assert png.exists() and png.stat().st_size > 0
