@@ -111,3 +111,14 @@ def test_random_json_never_gives_a_server_error(small, path, data):
 def test_random_surface_queries_never_give_a_server_error(small, name, resolution):
     r = small.get("/api/playground/surface", params={"name": name, "resolution": resolution})
     assert r.status_code < 500, r.text
+
+
+@pytest.mark.parametrize("raw, field", [
+    (b'{"predictions": [1' + b"0" * 5000 + b'], "targets": [1]}', None),          # beyond Python's int parsing
+    (b'{"predictions": [1' + b"0" * 400 + b'], "targets": [1]}', "predictions[0]"),  # beyond the float range
+    (b'{"predictions": [1e400], "targets": [1]}', "predictions[0]"),                 # parses as inf
+])
+def test_huge_numbers_are_400(raw, field):
+    with make_client() as c:
+        r = c.post("/api/samples", content=raw, headers={"content-type": "application/json"})
+    assert_error(r, 400, field)

@@ -121,3 +121,14 @@ def test_run_bad_requests(client, body, field, text):
 ])
 def test_surface_bad_queries(client, query, field):
     assert_error(client.get(f"/api/playground/surface?{query}"), 400, field)
+
+
+def test_an_optimizer_doing_too_much_work_per_step_is_stopped(client, monkeypatch):
+    from losslab.web.api import playground
+
+    assert playground.MAX_EVALUATIONS >= 5000  # L-BFGS with its defaults fits (about 4000 for 2000 steps)
+    monkeypatch.setattr(playground, "MAX_EVALUATIONS", 300)
+    body = {"surface": "rosenbrock", "steps": 2000,
+            "optimizers": [{"name": "lbfgs", "lr": 1e-9, "params": {"max_iter": 1000000, "max_eval": 1000000,
+                                                                      "tolerance_grad": 0, "tolerance_change": 0}}]}
+    assert_error(client.post("/api/playground/run", json=body), 400, "optimizers[0]", "evaluations")

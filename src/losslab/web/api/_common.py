@@ -99,10 +99,12 @@ async def read_json(request, max_body: int, *, allow_empty: bool = False) -> dic
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ApiError("the request body is not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise ApiError(f"malformed JSON: {getattr(e, 'msg', 'nested too deeply')}"
-                       + (f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""))\
-            from None
+    except ValueError as e:  # an integer of more than 4300 digits (Python's limit), or nesting too deep
+        if not isinstance(e, json.JSONDecodeError):
+            raise ApiError(f"malformed JSON: {str(e).split(';')[0]}") from None
+        raise ApiError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError as e:
+        raise ApiError("malformed JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(f"the request body must be a JSON object, got a JSON {_kind(data)}")
     return data
@@ -157,7 +159,10 @@ def number(v: Any, name: str, lo: float = -math.inf, hi: float = math.inf, *, lo
     rng = _range_text(lo, hi, lo_open, hi_open)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ApiError(f"{name}: expected a number{rng}, got {_kind(v)} {_short(v)}", name)
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:  # an int beyond the float range
+        x = math.inf if v > 0 else -math.inf
     ok = math.isfinite(x) and (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
     if not ok:
         raise ApiError(f"{name}: {_short(v)} is out of range; allowed{rng}", name)
@@ -240,5 +245,10 @@ def _range_text(lo, hi, lo_open, hi_open) -> str:
 
 
 def _short(v: Any) -> str:
-    text = json.dumps(v) if isinstance(v, (dict, list, str, int, float, bool)) or v is None else repr(v)
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10 ** 30:
+        return f"an integer of about {len(str(abs(v) // 10 ** 30)) + 30} digits"
+    try:
+        text = json.dumps(v) if isinstance(v, (dict, list, str, int, float, bool)) or v is None else repr(v)
+    except (ValueError, RecursionError):
+        text = f"a {_kind(v)}"
     return text if len(text) <= 60 else text[:57] + "..."

@@ -22,6 +22,9 @@ RESOLUTION = (10, 200)
 START_BOUND = 1e4
 LR_BOUND = 1e3
 VALUE_BOUND = 1e6
+#: most evaluations of f (with its gradient) one trajectory may use: 2000 steps of 2 for most
+#: optimizers; L-BFGS with its defaults needs about 4000 for 2000 steps on these surfaces
+MAX_EVALUATIONS = 20_000
 
 
 def _surface_names() -> list:
@@ -149,12 +152,34 @@ def _scheduler_factory(raw, where: str, steps: int):
     return factory
 
 
+class _WorkLimit(Exception):
+    """Raised by :class:`_Budget` when a run evaluates the surface too often."""
+
+
+class _Budget:
+    """The surface, counting its evaluations: an optimizer that evaluates f many times per step
+    (L-BFGS with a huge ``max_iter``) is stopped at :data:`MAX_EVALUATIONS`."""
+
+    def __init__(self, surface):
+        self.surface, self.count = surface, 0
+
+    def __call__(self, p):
+        self.count += 1
+        if self.count > MAX_EVALUATIONS:
+            raise _WorkLimit
+        return self.surface(p)
+
+
 def _trajectory(label, name, lr, params, sched, surface, start, steps) -> dict:
     from ...optim import OPTIMIZER_REGISTRY, trace
 
     cls = OPTIMIZER_REGISTRY[name].cls
     with ENGINE_LOCK, np.errstate(all="ignore"):
-        r = trace(cls, surface, start, steps, scheduler_factory=sched, lr=lr, **params)
+        try:
+            r = trace(cls, _Budget(surface), start, steps, scheduler_factory=sched, lr=lr, **params)
+        except _WorkLimit:
+            raise ApiError(f"{label}: more than {MAX_EVALUATIONS} evaluations of the surface; lower steps or the "
+                           "optimizer's iterations per step (max_iter, max_eval)", None) from None
     finite = np.all(np.isfinite(r.path), axis=1)
     n = int(np.argmin(finite)) if not finite.all() else len(finite)  # stop before the first non-finite point
     values = r.values[:n]
@@ -180,6 +205,9 @@ def run(body: dict) -> dict:
         sched = _scheduler_factory(own if own is not None else shared, where, steps)
         try:
             out.append(_trajectory(label, name, lr, params, sched, s, start, steps))
+        except ApiError as e:
+            e.field = f"optimizers[{i}]"
+            raise
         except (ValueError, TypeError) as e:  # the optimizer or the schedule refused a value
             raise ApiError(f"optimizers[{i}] ({name}): {e}", f"optimizers[{i}]") from None
     return {"surface": s.name, "start": start, "steps": steps, "trajectories": out}
