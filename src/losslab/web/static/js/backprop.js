@@ -104,7 +104,13 @@ function go(i) {
     li.classList.toggle("future", k > st.index);
   });
   const cur = document.querySelector(`[data-testid="bp-step-${st.index}"]`);
-  if (cur) cur.scrollIntoView({ block: "nearest" });
+  const list = $("#bp-steps");
+  if (cur) {
+    // scroll the list only (scrollIntoView would move the whole page)
+    const top = cur.offsetTop - list.offsetTop;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + cur.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + cur.offsetHeight - list.clientHeight;
+  }
   drawDiagram();
   save();
 }
@@ -139,11 +145,11 @@ function drawDiagram() {
     const [x0, y0] = pos[a], [x1, y1] = pos[b];
     const isCur = curName.includes(w);
     svg.append(s("line", { x1: x0 + 30, y1: y0, x2: x1 - 30, y2: y1, class: isCur ? "current" : "" }));
-    const t = 0.5;
-    const mx = x0 + 30 + (x1 - x0 - 60) * t, my = y0 + (y1 - y0) * t + (y0 === y1 ? -8 : (y1 > y0 ? -10 : 14));
+    const t = y0 === y1 ? 0.5 : 0.27; // crossing edges: label near the source so the labels do not collide
+    const mx = x0 + 30 + (x1 - x0 - 60) * t, my = y0 + (y1 - y0) * t + (y0 === y1 ? -8 : (y1 > y0 ? -12 : 18));
     const g = known(`dL/d${w}`);
     const nw = known(`${w}'`);
-    const label = s("text", { x: mx, y: my, "text-anchor": "middle", testid: `bp-edge-${w}` });
+    const label = s("text", { x: mx, y: my, "text-anchor": "middle", "data-testid": `bp-edge-${w}` });
     label.append(s("tspan", {}, `${w}=${fmt(known(w) ?? st.values[FIELDS.findIndex((f) => f.key === w)])}`));
     if (g !== null) label.append(s("tspan", { class: "grad", x: mx, dy: "14" }, `∂L/∂${w}=${fmt(g)}`));
     if (nw !== null) label.append(s("tspan", { class: "dim", x: mx, dy: "14" }, `→ ${fmt(nw)}`));

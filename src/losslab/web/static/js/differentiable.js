@@ -126,8 +126,8 @@ async function drawPlot(r, plot) {
   const df = clean(plot.df);
   const traces = [
     { x, y: f, name: "f (loss)", meta: "f", mode: "lines", type: "scatter", line: { color: "#0072B2", width: 2.4 } },
-    { x, y: df, name: "f′ (engine)", meta: "df", mode: "lines", type: "scatter", yaxis: "y2",
-      line: { color: "#D55E00", width: 1.8, dash: "dash" } },
+    { x, y: df, name: "f′ (engine's backward)", meta: "df", mode: "lines", type: "scatter", yaxis: "y2",
+      line: { color: "#D55E00", width: 2 } },
   ];
   const kinks = r.kinks || [];
   if (kinks.length) {
@@ -141,10 +141,9 @@ async function drawPlot(r, plot) {
                   type: "scatter", marker: { symbol: "x", size: 11, color: "#B42318" } });
   }
   await draw($("#check-plot"), traces, baseLayout({
-    xaxis: { title: { text: "pred" } },
-    yaxis: { title: { text: "f" } },
-    yaxis2: { title: { text: "f′" }, overlaying: "y", side: "right", showgrid: false, zeroline: false },
-    margin: { r: 50 },
+    xaxis: { title: { text: "pred" }, anchor: "y2" },
+    yaxis: { title: { text: "f" }, domain: [0.47, 1] },
+    yaxis2: { title: { text: "f′" }, domain: [0, 0.4] },
   }));
 }
 

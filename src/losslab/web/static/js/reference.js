@@ -16,6 +16,15 @@ function show(v) {
   return String(v);
 }
 
+/** The head of a long metadata string (the rest stays in the tooltip and on the card). */
+function brief(v) {
+  const text = show(v);
+  const cut = text.indexOf(" (");
+  return cut > 0 ? `${text.slice(0, cut)} …` : text;
+}
+
+const COMMON_ARGS = new Set(["reduction", "weight", "sample_weight"]);
+
 function yesNo(v) {
   if (v === true) return el("span", { class: "yes" }, "✓");
   if (v === false) return el("span", { class: "no" }, "✗");
@@ -45,8 +54,8 @@ function renderTable() {
       el("td", {}, show(l.smoothness)),
       el("td", {}, yesNo(l.robust_to_outliers)),
       el("td", {}, show(l.growth)),
-      el("td", {}, show(l.output_activation)),
-      el("td", {}, show(l.kinks)));
+      el("td", { title: show(l.output_activation) }, brief(l.output_activation)),
+      el("td", { title: show(l.kinks) }, brief(l.kinks)));
     return tr;
   }));
   $("#ref-count").textContent = `${rows.length} of ${st.losses.length} losses`;
@@ -64,13 +73,15 @@ function renderCards(rows) {
                   el("span", { class: "tag" }, show(l.smoothness))];
     if (l.robust_to_outliers === true) tags.push(el("span", { class: "tag good" }, "robust to outliers"));
     if (l.robust_to_outliers === false) tags.push(el("span", { class: "tag bad" }, "outlier-sensitive"));
-    const hp = l.hyperparameters && Object.keys(l.hyperparameters).length ? show(l.hyperparameters) : "none";
+    const own = Object.fromEntries(Object.entries(l.hyperparameters || {}).filter(([k]) => !COMMON_ARGS.has(k)));
+    const hp = Object.keys(own).length ? show(own) : "none (besides reduction and weights)";
     return el("article", { class: `card loss-card${l.name === st.card ? " selected" : ""}`, id: `card-${l.name}`,
                            testid: `card-${l.name}`, style: { "--card-color": l.color || "#3358d4" } },
       el("h4", {}, l.name),
       el("div", { class: "tags" }, tags),
       el("p", {}, l.summary || ""),
       formula,
+      el("details", { open: l.name === st.card, testid: `details-${l.name}` }, el("summary", {}, "domain, activation, PyTorch, pitfalls"),
       el("dl", { class: "kv" },
         el("dt", {}, "domain"), el("dd", {}, show(l.domain)),
         el("dt", {}, "value range"), el("dd", {}, show(l.value_range)),
@@ -81,7 +92,7 @@ function renderCards(rows) {
         el("dt", {}, "PyTorch"), el("dd", {}, l.torch_equivalent ? el("code", {}, show(l.torch_equivalent)) : "—")),
       (l.pitfalls && l.pitfalls.length)
         ? el("div", {}, el("strong", {}, "Pitfalls"), el("ul", { class: "pitfall-list" }, l.pitfalls.map((p) => el("li", {}, p))))
-        : null);
+        : null));
   }));
 }
 
@@ -93,6 +104,8 @@ function select(name, scroll) {
   const card = document.getElementById(`card-${name}`);
   if (card) {
     card.classList.add("selected");
+    const details = card.querySelector("details");
+    if (details) details.open = true;
     if (scroll) card.scrollIntoView({ behavior: "smooth", block: "center" });
   }
 }

@@ -45,6 +45,13 @@ function decodeRows(s) {
   return rows;
 }
 
+function labelOf(name) {
+  const base = LOSSES.find((l) => l.name === name)?.label || name;
+  if (name === "huber_loss") return `${base} (δ = ${short(st.delta, 3)})`;
+  if (name === "quantile_loss") return `${base} (τ = ${short(st.tau, 3)})`;
+  return base;
+}
+
 function params() {
   return { huber_loss: { delta: st.delta }, quantile_loss: { tau: st.tau } };
 }
@@ -77,19 +84,20 @@ async function refreshCurves() {
   data.curves.forEach((c, i) => {
     const color = colorOf(c, i);
     st.colors[c.name] = color;
-    st.labels[c.name] = c.label || c.name;
+    st.labels[c.name] = LOSSES.find((l) => l.name === c.name)?.label || c.label || c.name;
+    const label = labelOf(c.name);
     const loss = clean(c.loss);
     const grad = clean(c.grad);
-    lossTraces.push({ x, y: loss, name: c.label || c.name, meta: c.name, type: "scatter", mode: "lines",
+    lossTraces.push({ x, y: loss, name: label, meta: c.name, type: "scatter", mode: "lines",
                       line: { color, width: 2.4 }, hovertemplate: "%{y:.4g}" });
-    gradTraces.push({ x, y: grad, name: c.label || c.name, meta: c.name, type: "scatter", mode: "lines",
+    gradTraces.push({ x, y: grad, name: label, meta: c.name, type: "scatter", mode: "lines",
                       line: { color, width: 2.4 }, hovertemplate: "%{y:.4g}" });
     const kinks = (c.kinks || []).filter((k) => Number.isFinite(k));
     if (kinks.length) {
-      lossTraces.push({ x: kinks, y: kinks.map((k) => interp(x, loss, k)), name: `${c.label} kinks`,
+      lossTraces.push({ x: kinks, y: kinks.map((k) => interp(x, loss, k)), name: `${label} kinks`,
                         meta: `${c.name}:kinks`, mode: "markers", type: "scatter", showlegend: false,
                         marker: { symbol: "diamond", size: 11, color, line: { color: "#fff", width: 1.5 } },
-                        hovertemplate: `${c.label}: kink at e = %{x:.3g}<extra></extra>` });
+                        hovertemplate: `${label}: kink at e = %{x:.3g}<extra></extra>` });
       for (const k of kinks) {
         shapes.push({ type: "line", xref: "x", yref: "paper", x0: k, x1: k, y0: 0, y1: 1,
                       line: { color, width: 1.2, dash: "dot" } });
@@ -197,7 +205,7 @@ async function refreshSamples() {
   }
   for (const c of data.columns || []) {
     st.colors[c.name] = c.color || st.colors[c.name];
-    st.labels[c.name] = c.label || st.labels[c.name];
+    st.labels[c.name] = st.labels[c.name] || LOSSES.find((l) => l.name === c.name)?.label || c.label;
   }
   // totals per column for the share bars
   const totals = {};

@@ -190,7 +190,7 @@ async function render(s) {
     traces.push({ type: "contour", x: clean(b.x), y: clean(b.y), z: b.p.map((r) => clean(r)), zmin: 0, zmax: 1,
                   meta: "boundary", name: "P(class 1)", showscale: false, opacity: 0.75,
                   colorscale: [[0, "#f7c8a8"], [0.5, "#f7f7f7"], [1, "#a9cdea"]],
-                  contours: { start: 0, end: 1, size: 0.1, coloring: "heatmap", showlines: false },
+                  contours: { start: 0, end: 1, size: 0.1, coloring: "heatmap", showlines: false }, line: { width: 0 },
                   hovertemplate: "P(class 1) = %{z:.2f}<extra></extra>" });
     traces.push({ type: "contour", x: clean(b.x), y: clean(b.y), z: b.p.map((r) => clean(r)), meta: "boundary-line",
                   showscale: false, hoverinfo: "skip", contours: { start: 0.5, end: 0.5, size: 1, coloring: "none" },

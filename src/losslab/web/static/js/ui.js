@@ -113,11 +113,11 @@ export function baseLayout(extra = {}) {
   const fg = cssVar("--fg", "#1d2330");
   const grid = cssVar("--grid", "#e4e7ee");
   const layout = {
-    margin: { l: 52, r: 14, t: 30, b: 44 },
+    margin: { l: 52, r: 14, t: 36, b: 44 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: fg },
-    legend: { orientation: "h", x: 0, y: -0.22, font: { size: 11 } },
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
     hovermode: "x unified",
     xaxis: { gridcolor: grid, zerolinecolor: cssVar("--zero", "#b9bfcc"), automargin: true },
     yaxis: { gridcolor: grid, zerolinecolor: cssVar("--zero", "#b9bfcc"), automargin: true },
