@@ -234,3 +234,18 @@ def test_create_bad_requests(client, over, field, text):
 def test_unknown_session_is_404(client):
     assert_error(client.post("/api/train/sessions/nope/start"), 404, "id", "nope")
     assert_error(client.get("/api/train/sessions/nope/events"), 404, "id")
+
+
+def test_requests_during_training_do_not_disturb_the_worker(client):
+    """losslab's grad mode is process-wide: a request computing a boundary under no_grad while the
+    worker trains would switch the worker's graph off without the server's engine lock."""
+    sid = _create(client, epochs=300, batch_size=8)["id"]
+    client.post(f"/api/train/sessions/{sid}/start")
+    for _ in range(60):
+        st = client.get(f"/api/train/sessions/{sid}").json()["state"]
+        client.post("/api/curves/regression", json={"losses": ["huber_loss"], "points": 50})
+        if st["status"] == "done":
+            break
+    st = _wait(client, sid, "done")
+    assert st["message"] is None and st["epoch"] == 300 and not st["diverged"]
+    client.delete(f"/api/train/sessions/{sid}")

@@ -50,12 +50,13 @@ def training_losses() -> tuple:
     from ...losses.registry import LOSS_REGISTRY
 
     out = []
-    for name in LOSS_REGISTRY:
-        try:
-            resolve_loss(name)
-        except ValueError:
-            continue
-        out.append(name)
+    with ENGINE_LOCK, np.errstate(all="ignore"):  # resolve_loss tries each loss on a tiny batch
+        for name in LOSS_REGISTRY:
+            try:
+                resolve_loss(name)
+            except ValueError:
+                continue
+            out.append(name)
     return tuple(out)
 
 
