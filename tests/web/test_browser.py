@@ -49,7 +49,8 @@ def open_section(page, name: str, query: str = "") -> None:
     page.goto(f"/?section={name}{query}")
     section = page.locator(f"#{name}")
     expect(section).to_be_visible()
-    expect(section).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(section).to_have_attribute("data-initialized", "1", timeout=20_000)   # its first render is complete
+    expect(section).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id(f"{name}-error")).to_be_hidden()
 
 
@@ -90,7 +91,8 @@ def visit(page, name: str) -> None:
     page.get_by_test_id(f"nav-{name}").click()
     section = page.locator(f"#{name}")
     expect(section).to_be_visible()
-    expect(section).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(section).to_have_attribute("data-initialized", "1", timeout=20_000)
+    expect(section).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id(f"nav-{name}")).to_have_attribute("aria-current", "page")
     plots, selector = SECTION_CHECKS[name]
     for testid in plots:
@@ -195,6 +197,7 @@ def test_classification_curves_follow_the_formulas(page):
     expect(page.get_by_test_id("bce-at-bce_y1")).to_have_text(re.compile(r"^0\.35"))
     press(page, "gamma-slider", "ArrowRight", 2)                        # γ: 2 -> 3
     expect(page.get_by_test_id("gamma-value")).to_have_text("3")
+    page.wait_for_function(f"() => ({TRACE})(['margin-plot', 'hinge_loss']) !== null")
     hinge = page.evaluate(TRACE, ["margin-plot", "hinge_loss"])
     i = min(range(len(hinge["x"])), key=lambda k: abs(hinge["x"][k] + 1.0))
     assert hinge["y"][i] == pytest.approx(2.0, rel=1e-6)                  # max(0, 1 − m) at m = −1
@@ -385,13 +388,13 @@ def test_a_shared_url_restores_the_same_view(page, new_page):
     press(page, "gamma-slider", "ArrowRight", 2)
     page.get_by_test_id("margin-grad").check()
     page.get_by_test_id("nav-playground").click()
-    expect(page.locator("#playground")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#playground")).to_have_attribute("data-initialized", "1")
     page.get_by_test_id("pg-surface").select_option("himmelblau")
     page.get_by_test_id("opt-on-nesterov").uncheck()
     page.get_by_test_id("opt-lr-adam").fill("0.2")
     page.wait_for_function(f"() => ({TRAJECTORIES})().length === 5")
     page.get_by_test_id("nav-regression").click()
-    expect(page.locator("#regression")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#regression")).to_have_attribute("data-initialized", "1")
     press(page, "delta-slider", "ArrowRight", 3)                          # δ = 1.3
     page.get_by_test_id("toggle-log_cosh_loss").uncheck()
     page.get_by_test_id("pred-input-1").fill("1.25")
@@ -404,7 +407,7 @@ def test_a_shared_url_restores_the_same_view(page, new_page):
     other = new_page()
     other.goto(url)
     expect(other.locator("#regression")).to_be_visible()
-    expect(other.locator("#regression")).to_have_attribute("data-state", "ready")
+    expect(other.locator("#regression")).to_have_attribute("data-initialized", "1")
     expect(other.get_by_test_id("nav-regression")).to_have_attribute("aria-current", "page")
     expect(other.get_by_test_id("delta-slider")).to_have_value("1.3")
     expect(other.get_by_test_id("delta-value")).to_have_text("1.3")

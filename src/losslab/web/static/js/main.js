@@ -33,6 +33,7 @@ async function show(name) {
   if (!started.has(name)) {
     const p = SECTIONS[name]()
       .then((mod) => mod.init())
+      .then(() => { document.getElementById(name).dataset.initialized = "1"; })
       .catch((err) => {
         started.delete(name);
         globalError(`The ${name} section could not start: ${err.message}`);
