@@ -1142,7 +1142,7 @@ def explain_optimizer(name: str, *, lr: float | None = None, params: Mapping | N
 
     Example:
         >>> e = explain_optimizer("sgd", lr=0.1)          # the backprop explainer's SGD step
-        >>> [round(v, 4) for v in e.steps[0].theta_after]
+        >>> e.steps[0].theta_after.round(4).tolist()
         [0.7153, 0.5166, 0.3266]
         >>> print(explain_optimizer("adam", lr=0.01, steps=2).text)  # doctest: +ELLIPSIS
         Adam (torch.optim.Adam): update rule ...
