@@ -19,6 +19,9 @@ from .compare import (
 )
 from .api import ExplainResult, build_problem, explain_backprop
 from .graph import ComputationGraph, GraphNode, build_graph, draw_graph, graph_text
+from .optimizer_step import (
+    ExplanationMismatch, OptimizerExplanation, explain_optimizer, optimizer_names,
+)
 
 __all__ = [
     "ACTIVATIONS", "LOSSES", "LayerSpec", "NetworkSpec", "Problem", "load_problem", "parse_matrix",
@@ -26,5 +29,6 @@ __all__ = [
     "render", "STATUSES", "Comparison", "LearnerValue", "StepCheck", "compare",
     "load_learner_values", "parse_learner_values", "seed_learner_values", "ExplainResult",
     "build_problem", "explain_backprop", "ComputationGraph", "GraphNode", "build_graph",
-    "draw_graph", "graph_text",
+    "draw_graph", "graph_text", "ExplanationMismatch", "OptimizerExplanation", "explain_optimizer",
+    "optimizer_names",
 ]

@@ -345,10 +345,8 @@ def _sgd_rule(h):
         return lines + [("θ_t = θ_{t-1} + v_t", {})]
     lines += [("b_1 = g_1;   b_t = μ·b_{t-1} + (1 − τ)·g_t", {"μ": mu, "τ": tau})]
     if h["nesterov"]:
-        lines += [("d_t = g_t + μ·b_t   (Nesterov)", {"μ": mu})]
-    else:
-        lines += [("d_t = b_t", {})]
-    return lines + [("θ_t = θ_{t-1} − η·d_t", {"η": lr})]
+        return lines + [("d_t = g_t + μ·b_t   (Nesterov)", {"μ": mu}), ("θ_t = θ_{t-1} − η·d_t", {"η": lr})]
+    return lines + [("θ_t = θ_{t-1} − η·b_t", {"η": lr})]
 
 
 def _sgd_work(h, w, theta, g, st, t):
