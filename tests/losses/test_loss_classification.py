@@ -745,3 +745,77 @@ def test_bce_pm1_targets_get_the_mapping_hint():
     with pytest.raises(ValueError, match=r"±1 labels.*target = \(target \+ 1\) / 2") as exc:
         L.binary_cross_entropy(t64([0.5, 0.5]), t64([1.0, -1.0]))
     assert "np.float" not in str(exc.value)  # the value is shown as a plain number
+
+
+# ============================================================================ fused mean softmax CE (issue 8)
+from losslab.losses.classification import SoftmaxCrossEntropyMean  # noqa: E402
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (7, 5), (64, 10)])
+def test_fused_mean_cross_entropy_matches_composed_and_torch(shape):
+    """The common case (index targets, no weight, no smoothing, nothing ignored, 'mean') is one
+    SoftmaxCrossEntropyMean node; its value and gradient equal the per-target fused op + mean, the
+    log_softmax + gather + mean composition, and PyTorch's."""
+    r = rng(43)
+    x0 = r.normal(scale=3.0, size=shape)
+    tgt = r.integers(0, shape[1], size=shape[0])
+    g = r.normal()
+    res = []
+    for way in ("fused_mean", "per_target", "composed"):
+        x = t64(x0).requires_grad_()
+        if way == "fused_mean":
+            out = L.cross_entropy(x, i64(tgt))
+            assert isinstance(out.grad_fn, SoftmaxCrossEntropyMean) and out.grad_fn.parents[0] is x
+        elif way == "per_target":
+            out = L.cross_entropy(x, i64(tgt), reduction="none").mean()
+        else:
+            out = _composed_ce(x, i64(tgt), None, -100, 0.0).mean()
+        out.backward(t64(g))
+        res.append((out.data, x.grad.data))
+    tx = torch.tensor(x0, requires_grad=True)
+    tout = F.cross_entropy(tx, torch.tensor(tgt))
+    tout.backward(torch.tensor(g, dtype=torch.float64))
+    res.append((tout.detach().numpy(), tx.grad.numpy()))
+    for other in res[1:]:
+        np.testing.assert_allclose(res[0][0], other[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(res[0][1], other[1], rtol=1e-12, atol=1e-14)
+
+
+def test_fused_mean_cross_entropy_only_for_the_plain_case():
+    x = t64(np.zeros((3, 4))).requires_grad_()
+    tgt = i64([0, 1, 2])
+    assert isinstance(L.cross_entropy(x, tgt).grad_fn, SoftmaxCrossEntropyMean)
+    for kw in ({"weight": t64(np.ones(4))}, {"label_smoothing": 0.1}, {"ignore_index": 1},
+               {"reduction": "sum"}, {"sample_weight": t64(np.ones(3))}):
+        assert not isinstance(L.cross_entropy(x, tgt, **kw).grad_fn, SoftmaxCrossEntropyMean), kw
+    assert not isinstance(L.cross_entropy(t64(np.zeros(4)).requires_grad_(), i64(2)).grad_fn,
+                          SoftmaxCrossEntropyMean)  # unbatched: the general path
+
+
+def test_fused_mean_cross_entropy_second_derivatives():
+    r = rng(44)
+    x = t64(r.normal(size=(4, 3))).requires_grad_()
+    tgt = i64([0, 1, 2, 1])
+    f = lambda a: L.cross_entropy(a, tgt)  # noqa: E731
+    assert ll.autograd.gradcheck(f, [x])
+    assert ll.autograd.gradgradcheck(f, [x])
+    v = r.normal(size=(4, 3))
+    hv = []
+    for fused in (True, False):
+        x = t64(x.data).requires_grad_()
+        out = f(x) if fused else _composed_ce(x, tgt, None, -100, 0.0).mean()
+        (gx,) = ll.autograd.grad(out, [x], create_graph=True)
+        (h,) = ll.autograd.grad((gx * t64(v)).sum(), [x])
+        hv.append(h.data)
+    np.testing.assert_allclose(hv[0], hv[1], rtol=1e-11, atol=1e-13)
+
+
+def test_fused_mean_cross_entropy_float32_stays_float32_and_backward_twice():
+    x = ll.tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32), requires_grad=True)
+    out = L.cross_entropy(x, i64([0, 1, 2, 0, 1]))
+    assert out.dtype == np.float32 and out.shape == ()
+    out.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    out.backward()  # the saved exponentials are not consumed by the first backward
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, 2 * first, rtol=1e-6)

@@ -6,6 +6,8 @@ that undoes broadcasting for every op.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 __all__ = [
@@ -252,7 +254,10 @@ def _backward_into_leaves(order, grads, retain_graph, Tensor):
                 continue
             ctx = t._ctx
             if ctx is None or t._retains_grad:
-                _accumulate(t, g, False, Tensor)
+                if t.grad is None and ctx is None and _can_steal(g, t.data):
+                    t.grad = Tensor._wrap(g)  # nothing else holds this fresh array: keep it
+                else:
+                    _accumulate(t, g, False, Tensor)
                 if ctx is None:
                     continue
             if ctx.saved is _FREED:
@@ -272,10 +277,27 @@ def _backward_into_leaves(order, grads, retain_graph, Tensor):
                     pg = pg.astype(pdata.dtype)
                 prev = get(p)
                 grads[p] = pg if prev is None else prev + pg
+            # Drop this frame's references to the gradients handed on, so that _can_steal's
+            # reference count sees only the grads dict's.
+            parent_grads = pg = prev = None
             if not retain_graph:
                 ctx.saved = _FREED
     finally:
         _GradMode.enabled = prev_mode
+
+
+_getrefcount = sys.getrefcount
+
+
+def _can_steal(g, data) -> bool:
+    """Whether a leaf's first gradient ``g`` can become its ``.grad`` without a copy (PyTorch
+    steals the gradient in the same case): a writable ndarray of the leaf's dtype that owns its
+    memory (not a view of another array) and is referenced by nobody else — not by another
+    pending gradient (an op that hands one array to two inputs), not by a saved value, not by the
+    caller. The three references counted are the caller's local, this argument and
+    getrefcount's own. Anything else is copied, as before."""
+    return (type(g) is np.ndarray and g.base is None and g.dtype == data.dtype
+            and g.shape == data.shape and g.flags.writeable and _getrefcount(g) <= 3)
 
 
 class _Freed:

@@ -75,6 +75,20 @@ def state_array(arr: np.ndarray | None, param: np.ndarray, name: str, fn: str,
     return arr
 
 
+def scratch_for(opt, param: np.ndarray) -> np.ndarray:
+    """A work array of ``param``'s shape and dtype for an in-place update kernel: a view of one
+    flat buffer per dtype that the optimizer keeps (outside its ``state``, so ``state_dict`` is
+    unchanged) and grows to its largest parameter, so one buffer serves every parameter."""
+    pool = opt.__dict__.get("_scratch")
+    if pool is None:
+        pool = opt.__dict__["_scratch"] = {}
+    flat = pool.get(param.dtype)
+    n = param.size
+    if flat is None or flat.size < n:
+        flat = pool[param.dtype] = np.empty(n, dtype=param.dtype)
+    return flat[:n].reshape(param.shape)
+
+
 def lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
     """``a ← a + w·(b − a)`` in place, rounded as ``torch.lerp`` rounds it (ATen ``lerp``: the
     form ``b − (b − a)(1 − w)`` when |w| ≥ 0.5, which is exact at w = 1)."""

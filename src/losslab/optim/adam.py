@@ -24,7 +24,8 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None 
                 exp_avg_sq: np.ndarray | None = None, max_exp_avg_sq: np.ndarray | None = None, *,
                 step: float, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
-                decoupled_weight_decay: bool = False, eps_style: str = "pytorch"
+                decoupled_weight_decay: bool = False, eps_style: str = "pytorch",
+                scratch: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     r"""One Adam update of one parameter array, in place; returns ``(exp_avg, exp_avg_sq,
     max_exp_avg_sq)`` (the same arrays when given, updated in place; new ones when None).
@@ -49,6 +50,10 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None 
             :class:`Adam`.
         eps_style: ``"pytorch"`` (ε after bias correction, Algorithm 1 of Kingma & Ba; PyTorch,
             optax) or ``"epsilon_hat"`` (ε̂ before it, the paper's §2 reformulation; Keras, TF).
+        scratch: optional work array of the parameter's shape and dtype (its contents are
+            overwritten). Given, the update allocates nothing: every step is an in-place ufunc
+            into the state arrays or into ``scratch`` (the optimizer class passes one buffer,
+            shared by all its parameters).
 
     Shape:
         ``param``, ``grad`` and the state arrays all have the same shape.
@@ -80,9 +85,24 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None 
             param *= 1 - lr * weight_decay
         else:
             g = g + weight_decay * param
-    A.lerp_(exp_avg, g, 1 - beta1)
+    buf = scratch
+    if buf is None or buf.shape != param.shape or buf.dtype != param.dtype:
+        buf = np.empty_like(param)
+    # The same operations, in the same order, as torch.optim.Adam's single-tensor path
+    # (lerp_, mul_ + addcmul_, sqrt / √bc2 + ε, addcdiv_), written as in-place ufuncs into the
+    # state arrays and one work buffer, so that no temporary is allocated.
+    w1 = 1 - beta1
+    np.subtract(g, exp_avg, out=buf)
+    if abs(w1) < 0.5:  # torch.lerp's two forms (A.lerp_): a + w(b − a), or b − (b − a)(1 − w)
+        buf *= w1
+        exp_avg += buf
+    else:
+        buf *= 1 - w1
+        np.subtract(g, buf, out=exp_avg)
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    np.multiply(g, 1 - beta2, out=buf)
+    buf *= g
+    exp_avg_sq += buf
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
@@ -90,16 +110,20 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None 
         second = exp_avg_sq
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
+    np.sqrt(second, out=buf)
     if eps_style == "pytorch":
         step_size = lr / bias_correction1
-        denom = np.sqrt(second) / bias_correction2 ** 0.5
-        denom += eps
-        param += (-step_size * exp_avg) / denom
+        buf /= bias_correction2 ** 0.5
+        buf += eps
+        np.divide(exp_avg, buf, out=buf)  # addcdiv_: θ + (−step_size)·(m / denom)
+        buf *= -step_size
+        param += buf
     else:  # Keras/TF "epsilon hat": alpha_t = lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ)
         alpha = lr * bias_correction2 ** 0.5 / bias_correction1
-        denom = np.sqrt(second)
-        denom += eps
-        param -= (exp_avg * alpha) / denom
+        buf += eps
+        np.divide(exp_avg, buf, out=buf)
+        buf *= alpha
+        param -= buf
     return exp_avg, exp_avg_sq, (max_exp_avg_sq if amsgrad else None)
 
 
@@ -241,6 +265,7 @@ class Adam(Optimizer):
                         maximize=group["maximize"],
                         decoupled_weight_decay=group["decoupled_weight_decay"],
                         eps_style=group.get("eps_style", "pytorch"),
+                        scratch=A.scratch_for(self, param),
                     )
                     if amsgrad:
                         state["max_exp_avg_sq"] = vmax
