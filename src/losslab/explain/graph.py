@@ -22,7 +22,6 @@ PNG or SVG drawn with matplotlib on a layered layout computed here: inputs left,
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -513,13 +513,9 @@ def _adam_rule(h, name="adam"):
     return lines
 
 
-def _adam_work(h, w, theta, g, st, t, name="adam"):
+def _adam_moments(w, theta, g, st, t, b1, b2):
+    """Adam's first and second moments m_t, v_t (shared by Adam, AdamW, NAdam and RAdam)."""
     F = w.fmt
-    b1, b2 = h["betas"]
-    lr, eps = h["lr"], h["eps"]
-    dec = _is_decoupled(h, name)
-    th = _decoupled(h, w, theta, t) if dec else theta
-    g = _grad_lines(h, w, theta, g, t, coupled=not dec)
     m_prev = st.get("m", np.zeros_like(theta))
     v_prev = st.get("v", np.zeros_like(theta))
     m = w.q(f"m_{t}", f"β1·m_{t - 1} + (1 − β1)·g_{t}", b1 * m_prev + (1 - b1) * g,
@@ -527,6 +523,17 @@ def _adam_work(h, w, theta, g, st, t, name="adam"):
     v = w.q(f"v_{t}", f"β2·v_{t - 1} + (1 − β2)·g_{t}²", b2 * v_prev + (1 - b2) * g * g,
             f"{_h(b2)}·{F.v(v_prev)} + {_h(1 - b2)}·{F.v(g)}²")
     st["m"], st["v"] = m, v
+    return m, v
+
+
+def _adam_work(h, w, theta, g, st, t, name="adam"):
+    F = w.fmt
+    b1, b2 = h["betas"]
+    lr, eps = h["lr"], h["eps"]
+    dec = _is_decoupled(h, name)
+    th = _decoupled(h, w, theta, t) if dec else theta
+    g = _grad_lines(h, w, theta, g, t, coupled=not dec)
+    m, v = _adam_moments(w, theta, g, st, t, b1, b2)
     second, vn = v, f"v_{t}"
     if h["amsgrad"]:
         vm_prev = st.get("vmax", np.zeros_like(theta))
@@ -652,13 +659,7 @@ def _nadam_work(h, w, theta, g, st, t):
     note = "" if sd == np.float64 else f"stored as {np.dtype(sd).name}, as PyTorch keeps mu_product"
     pi = w.q(f"Π_{t}", f"Π_{t - 1}·μ_{t}", float(pi_arr), f"{F.s(float(pi_prev))}·{F.s(mu)}", note)
     st["pi"] = pi_arr
-    m_prev = st.get("m", np.zeros_like(theta))
-    v_prev = st.get("v", np.zeros_like(theta))
-    m = w.q(f"m_{t}", f"β1·m_{t - 1} + (1 − β1)·g_{t}", b1 * m_prev + (1 - b1) * g,
-            f"{_h(b1)}·{F.v(m_prev)} + {_h(1 - b1)}·{F.v(g)}")
-    v = w.q(f"v_{t}", f"β2·v_{t - 1} + (1 − β2)·g_{t}²", b2 * v_prev + (1 - b2) * g * g,
-            f"{_h(b2)}·{F.v(v_prev)} + {_h(1 - b2)}·{F.v(g)}²")
-    st["m"], st["v"] = m, v
+    m, v = _adam_moments(w, theta, g, st, t, b1, b2)
     bc2 = 1 - b2 ** t
     d = w.q(f"d_{t}", f"√(v_{t}/(1 − β2^{t})) + ε", np.sqrt(v / bc2) + eps, f"√({F.v(v)}/{F.s(bc2)}) + {_h(eps)}")
     cg = w.q("c_g", f"η·(1 − μ_{t})/(1 − Π_{t})", lr * (1.0 - mu) / (1.0 - pi), f"{_h(lr)}·(1 − {F.s(mu)})/(1 − {F.s(pi)})")
@@ -698,13 +699,7 @@ def _radam_work(h, w, theta, g, st, t):
     dec = bool(h.get("decoupled_weight_decay"))
     th = _decoupled(h, w, theta, t) if dec else theta
     g = _grad_lines(h, w, theta, g, t, coupled=not dec)
-    m_prev = st.get("m", np.zeros_like(theta))
-    v_prev = st.get("v", np.zeros_like(theta))
-    m = w.q(f"m_{t}", f"β1·m_{t - 1} + (1 − β1)·g_{t}", b1 * m_prev + (1 - b1) * g,
-            f"{_h(b1)}·{F.v(m_prev)} + {_h(1 - b1)}·{F.v(g)}")
-    v = w.q(f"v_{t}", f"β2·v_{t - 1} + (1 − β2)·g_{t}²", b2 * v_prev + (1 - b2) * g * g,
-            f"{_h(b2)}·{F.v(v_prev)} + {_h(1 - b2)}·{F.v(g)}²")
-    st["m"], st["v"] = m, v
+    m, v = _adam_moments(w, theta, g, st, t, b1, b2)
     bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
     mh = w.q(f"m̂_{t}", f"m_{t}/(1 − β1^{t})", m / bc1, f"{F.v(m)}/{F.s(bc1)}")
     rho_inf = w.q("ρ_∞", "2/(1 − β2) − 1", 2 / (1 - b2) - 1, f"2/(1 − {_h(b2)}) − 1")

@@ -103,7 +103,7 @@ async def read_json(request, max_body: int, *, allow_empty: bool = False) -> dic
         if not isinstance(e, json.JSONDecodeError):
             raise ApiError(f"malformed JSON: {str(e).split(';')[0]}") from None
         raise ApiError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError as e:
+    except RecursionError:
         raise ApiError("malformed JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(f"the request body must be a JSON object, got a JSON {_kind(data)}")
@@ -232,6 +232,21 @@ def interval(v: Any, name: str, bound: float) -> tuple[float, float]:
     if not lo < hi:
         raise ApiError(f"{name}: expected [lo, hi] with lo < hi, got [{lo:g}, {hi:g}]", name)
     return lo, hi
+
+
+def loss_names_and_params(body: Mapping, default: list, allowed: list) -> tuple[list, dict]:
+    """The request's ``losses`` (1 to len(allowed) distinct names from ``allowed``; ``default``
+    when absent) and its ``params`` object, whose keys must be among those names."""
+    names = field(body, "losses", default)
+    if not isinstance(names, list) or not 1 <= len(names) <= len(allowed):
+        raise ApiError(f"losses: expected an array of 1 to {len(allowed)} loss names from: {', '.join(allowed)}",
+                       "losses")
+    names = [choice(n, f"losses[{i}]", allowed) for i, n in enumerate(names)]
+    if len(set(names)) != len(names):
+        raise ApiError("losses: each loss may appear once", "losses")
+    raw_params = obj(field(body, "params", {}), "params")
+    check_keys(raw_params, names, "params")
+    return names, raw_params
 
 
 def _range_text(lo, hi, lo_open, hi_open) -> str:

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..colors import loss_color
 from ._common import (
-    ENGINE_LOCK, ApiError, boolean, check_keys, choice, field, integer, interval, number, obj,
+    ENGINE_LOCK, ApiError, boolean, check_keys, choice, field, integer, interval, loss_names_and_params, number,
+    obj,
 )
 
 __all__ = ["regression_curves", "classification_curves", "profile_losses", "curve",
@@ -139,15 +140,7 @@ def regression_curves(body: dict) -> dict:
 
     check_keys(body, ("losses", "params", "range", "points"))
     allowed = profile_losses()
-    names = field(body, "losses", DEFAULT_REGRESSION)
-    if not isinstance(names, list) or not 1 <= len(names) <= len(allowed):
-        raise ApiError(f"losses: expected an array of 1 to {len(allowed)} loss names from: {', '.join(allowed)}",
-                       "losses")
-    names = [choice(n, f"losses[{i}]", allowed) for i, n in enumerate(names)]
-    if len(set(names)) != len(names):
-        raise ApiError("losses: each loss may appear once", "losses")
-    raw_params = obj(field(body, "params", {}), "params")
-    check_keys(raw_params, names, "params")
+    names, raw_params = loss_names_and_params(body, DEFAULT_REGRESSION, allowed)
     xs, (lo, hi) = _grid(body, (-3.0, 3.0))
     curves = []
     for n in names:

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from ..colors import loss_color
-from ._common import ENGINE_LOCK, ApiError, array, check_keys, choice, field, number, obj
+from ._common import ENGINE_LOCK, ApiError, array, check_keys, field, loss_names_and_params, number
 from .curves import DEFAULT_REGRESSION, _label, _params
 
 __all__ = ["samples", "row_losses", "MAX_ROWS", "VALUE_BOUND"]
@@ -53,15 +53,7 @@ def samples(body: dict) -> dict:
     preds = [number(v, f"predictions[{i}]", -VALUE_BOUND, VALUE_BOUND) for i, v in enumerate(preds)]
     targs = [number(v, f"targets[{i}]", -VALUE_BOUND, VALUE_BOUND) for i, v in enumerate(targs)]
     allowed = row_losses()
-    names = field(body, "losses", DEFAULT_REGRESSION)
-    if not isinstance(names, list) or not 1 <= len(names) <= len(allowed):
-        raise ApiError(f"losses: expected an array of 1 to {len(allowed)} loss names from: {', '.join(allowed)}",
-                       "losses")
-    names = [choice(n, f"losses[{i}]", allowed) for i, n in enumerate(names)]
-    if len(set(names)) != len(names):
-        raise ApiError("losses: each loss may appear once", "losses")
-    raw_params = obj(field(body, "params", {}), "params")
-    check_keys(raw_params, names, "params")
+    names, raw_params = loss_names_and_params(body, DEFAULT_REGRESSION, allowed)
     p, t = np.asarray(preds), np.asarray(targs)
     per_row, cost, columns = {}, {}, []
     for n in names:
