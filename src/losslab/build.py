@@ -246,15 +246,23 @@ def resolve_loss(spec: str) -> LossChoice:
     for k in params:
         if k not in allowed:
             raise _unknown(f"parameter of {name}", k, allowed or ["(none)"])
-    for k in CLASS_WEIGHT_PARAMS:
-        if k in params:
-            params[k] = _class_weight_value(name, k, params[k])
+    class_weights = CLASS_WEIGHT_PARAMS.get(info.task, ())
+    for k, v in params.items():
+        if k in class_weights:
+            params[k] = _class_weight_value(name, k, v)
+        elif v == "balanced":  # e.g. mse_loss's element weight, sigmoid_focal_loss's α ∈ [0, 1]
+            raise ValueError(f"loss {name!r}: {k}=balanced is not possible, {k} is not a per-class weight of "
+                             f"this {info.task} loss; 'balanced' applies to "
+                             + " and ".join(f"{'/'.join(keys)} of a {task} loss"
+                                            for task, keys in CLASS_WEIGHT_PARAMS.items()))
     return _choice(info, params)
 
 
-#: Spec parameters that weight classes: a number, a list ``w0/w1/...`` (one per class), or
-#: ``balanced`` — computed from the training targets by :meth:`LossChoice.balanced`.
-CLASS_WEIGHT_PARAMS = ("weight", "pos_weight", "alpha")
+#: Spec parameters that weight classes, by the loss's task: a number, a list ``w0/w1/...`` (one
+#: per class), or ``balanced`` — computed from the training targets by :meth:`LossChoice.balanced`.
+#: A parameter of the same name elsewhere (mse_loss's element ``weight``, binary focal's α) is
+#: passed to the loss as written.
+CLASS_WEIGHT_PARAMS = {"multiclass": ("weight", "alpha"), "binary": ("pos_weight",)}
 
 
 def _class_weight_value(name: str, key: str, value):
@@ -349,9 +357,9 @@ def check_loss_fits_task(choice: LossChoice, data_task: str, n_classes: int | No
         raise ValueError(f"{choice.name} is a binary loss but the data has {n_classes} classes; "
                          f"use {_TASK_SUGGESTION['multiclass']}")
     n_out = n_classes if task == "multiclass" else 1
-    for key in ("weight", "alpha"):
+    for key in CLASS_WEIGHT_PARAMS["multiclass"] if task == "multiclass" else ():
         w = choice.params.get(key)
-        if task == "multiclass" and isinstance(w, tuple) and len(w) != n_out:
+        if isinstance(w, tuple) and len(w) != n_out:
             raise ValueError(f"{choice.name}: {key} has {len(w)} values but the data has {n_out} classes; "
                              f"give one per class (w0/w1/.../w{n_out - 1}) or {key}=balanced")
     return n_out

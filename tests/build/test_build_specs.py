@@ -175,3 +175,15 @@ def test_class_weights_must_match_the_number_of_classes():
     with pytest.raises(ValueError, match="weight has 2 values but the data has 3 classes"):
         check_loss_fits_task(resolve_loss("ce:weight=1/2"), "multiclass", 3)
     assert check_loss_fits_task(resolve_loss("ce:weight=1/2/3"), "multiclass", 3) == 3
+
+
+@pytest.mark.parametrize("spec", ["mse_loss:weight=balanced", "bce:weight=balanced",
+                                  "sigmoid_focal_loss:alpha=balanced"])
+def test_balanced_only_for_per_class_weights(spec):
+    with pytest.raises(ValueError, match="is not a per-class weight of this"):
+        resolve_loss(spec)
+
+
+def test_same_named_parameters_that_are_not_class_weights_pass_through():
+    # binary focal's α is a share in [0, 1] (0: all on the negatives), not a class-weight list
+    assert resolve_loss("sigmoid_focal_loss:alpha=0").params == {"alpha": 0}
