@@ -192,6 +192,58 @@ def test_grad_mode_restored_after_exception():
     assert ll.is_grad_enabled()
 
 
+def test_grad_mode_is_thread_local():
+    """As in PyTorch, grad mode belongs to a thread: a no_grad block in one thread does not stop
+    another thread from recording, and a new thread starts with grad enabled even when the thread
+    that starts it is inside no_grad."""
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+    seen = {}
+
+    def worker_no_grad():
+        with ll.no_grad():
+            seen["worker_inside"] = ll.is_grad_enabled()
+            inside.set()
+            release.wait(10)
+            y = f64([1.0]) * 2
+            seen["worker_records"] = y.requires_grad
+        seen["worker_after"] = ll.is_grad_enabled()
+
+    t = threading.Thread(target=worker_no_grad)
+    t.start()
+    assert inside.wait(10)
+    # The other thread is inside no_grad right now; this one still records.
+    assert ll.is_grad_enabled()
+    x = f64([1.0, 2.0])
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    release.set()
+    t.join(10)
+    assert seen == {"worker_inside": False, "worker_records": False, "worker_after": True}
+
+    # A thread started from inside no_grad begins with grad enabled (torch's rule too).
+    def probe(out):
+        out.append(ll.is_grad_enabled())
+        with ll.set_grad_enabled(False):
+            out.append(ll.is_grad_enabled())
+
+    got, ref = [], []
+    with ll.no_grad():
+        t = threading.Thread(target=probe, args=(got,))
+        t.start()
+        t.join(10)
+        assert not ll.is_grad_enabled()  # the worker's switch did not leak back either
+    with torch.no_grad():
+        t = threading.Thread(target=lambda: ref.append(torch.is_grad_enabled()))
+        t.start()
+        t.join(10)
+    assert got == [True, False]
+    assert ref == [True]
+    assert ll.is_grad_enabled()
+
+
 def test_grad_modes_as_decorators():
     x = f64([1.0])
 

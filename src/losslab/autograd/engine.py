@@ -7,6 +7,7 @@ that undoes broadcasting for every op.
 from __future__ import annotations
 
 import sys
+import threading
 
 import numpy as np
 
@@ -15,9 +16,17 @@ __all__ = [
 ]
 
 
-class _GradMode:
-    # A class attribute rather than a module global so that Function.apply reads it in one lookup.
+class _GradModeState(threading.local):
+    """Grad mode, one per thread (as PyTorch's): ``no_grad`` in one thread leaves every other
+    thread recording. A thread that has not switched it reads the class attribute, True, so each
+    new thread starts with grad enabled whatever the thread that created it had set (PyTorch's
+    rule). Reading ``_GradMode.enabled`` is one attribute lookup on a ``threading.local``
+    instance (C-level), so the check in ``Function.apply`` stays as cheap as before."""
+
     enabled = True
+
+
+_GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:
