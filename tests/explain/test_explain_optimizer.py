@@ -378,3 +378,10 @@ def test_cli_graph_errors(runner, args, message, tmp_path, monkeypatch):
     result = runner.invoke(cli, ["explain", "graph", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_an_overflow_both_sides_agree_on_is_not_a_mismatch():
+    # θ − η·g overflows to −inf in the worked step and in SGD.step() alike: shown, not a mismatch
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = explain_optimizer("sgd", lr=10.0, problem={"theta": [1e308, 1.0], "grad": [1e308, 1.0]})
+    assert e.steps[0].theta_after.tolist() == [-np.inf, -9.0]

@@ -332,6 +332,22 @@ def _decoupled(h: dict, w: _Work, theta, t, lr_sym="η"):
                f"{F.v(theta)}·(1 − {_h(h['lr'])}·{_h(wd)})", "decoupled weight decay")
 
 
+def _decoupled_rule(h: dict, dec: bool, **values) -> tuple[list, str]:
+    """The rule's decoupled-weight-decay line (none when off or λ = 0) and the symbol the update
+    starts from (θ'_{t-1} or θ_{t-1})."""
+    if not (dec and h["weight_decay"]):
+        return [], "θ_{t-1}"
+    return [("θ'_{t-1} = θ_{t-1}·(1 − η·λ)   (decoupled weight decay)", {**values, "λ": h["weight_decay"]})], \
+        "θ'_{t-1}"
+
+
+def _decoupled_start(h: dict, w: _Work, theta, t, dec: bool):
+    """The worked θ'_{t-1} after decoupled weight decay (θ_{t-1} itself when off) and its name."""
+    if not (dec and h["weight_decay"]):
+        return theta, f"θ_{t - 1}"
+    return _decoupled(h, w, theta, t), f"θ'_{t - 1}"
+
+
 # SGD ------------------------------------------------------------------------------------------
 def _sgd_rule(h):
     mu, tau, lr = h["momentum"], h["dampening"], h["lr"]
@@ -493,9 +509,7 @@ def _is_decoupled(h, name):
 def _adam_rule(h, name="adam"):
     b1, b2 = h["betas"]
     dec = _is_decoupled(h, name)
-    lines = []
-    if dec and h["weight_decay"]:
-        lines.append(("θ'_{t-1} = θ_{t-1}·(1 − η·λ)   (decoupled weight decay)", {"η": h["lr"], "λ": h["weight_decay"]}))
+    lines, theta = _decoupled_rule(h, dec, η=h["lr"])
     lines += _grad_rule(h, coupled=not dec)
     lines += [("m_t = β1·m_{t-1} + (1 − β1)·g_t   (m_0 = 0)", {"β1": b1}),
               ("v_t = β2·v_{t-1} + (1 − β2)·g_t²   (v_0 = 0)", {"β2": b2})]
@@ -503,7 +517,6 @@ def _adam_rule(h, name="adam"):
     if h["amsgrad"]:
         lines.append(("v^max_t = max(v^max_{t-1}, v_t)   (AMSGrad; used in place of v_t below)", {}))
         vv = "v^max_t"
-    theta = "θ'_{t-1}" if dec and h["weight_decay"] else "θ_{t-1}"
     if h.get("eps_style", "pytorch") == "epsilon_hat":
         lines += [("α_t = η·√(1 − β2^t)/(1 − β1^t)", {"η": h["lr"]}),
                   (f"θ_t = {theta} − α_t·m_t/(√{vv} + ε̂)", {"ε̂": h["eps"]})]
@@ -531,7 +544,7 @@ def _adam_work(h, w, theta, g, st, t, name="adam"):
     b1, b2 = h["betas"]
     lr, eps = h["lr"], h["eps"]
     dec = _is_decoupled(h, name)
-    th = _decoupled(h, w, theta, t) if dec else theta
+    th, tn = _decoupled_start(h, w, theta, t, dec)
     g = _grad_lines(h, w, theta, g, t, coupled=not dec)
     m, v = _adam_moments(w, theta, g, st, t, b1, b2)
     second, vn = v, f"v_{t}"
@@ -543,7 +556,6 @@ def _adam_work(h, w, theta, g, st, t, name="adam"):
         vn = f"v^max_{t}"
     bc1 = w.q(f"1 − β1^{t}", f"1 − {_h(b1)}^{t}", 1 - b1 ** t)
     bc2 = w.q(f"1 − β2^{t}", f"1 − {_h(b2)}^{t}", 1 - b2 ** t)
-    tn = f"θ'_{t - 1}" if dec and h["weight_decay"] else f"θ_{t - 1}"
     if h.get("eps_style", "pytorch") == "epsilon_hat":
         alpha = w.q(f"α_{t}", f"η·√(1 − β2^{t})/(1 − β1^{t})", lr * bc2 ** 0.5 / bc1,
                     f"{_h(lr)}·√{F.s(bc2)}/{F.s(bc1)}")
@@ -622,10 +634,7 @@ def _adamax_work(h, w, theta, g, st, t):
 def _nadam_rule(h):
     b1, b2 = h["betas"]
     dec = bool(h.get("decoupled_weight_decay"))
-    lines = []
-    if dec and h["weight_decay"]:
-        lines.append(("θ'_{t-1} = θ_{t-1}·(1 − η·λ)   (decoupled weight decay)", {"λ": h["weight_decay"]}))
-    th = "θ'_{t-1}" if dec and h["weight_decay"] else "θ_{t-1}"
+    lines, th = _decoupled_rule(h, dec)
     return lines + _grad_rule(h, coupled=not dec) + [
         ("μ_t = β1·(1 − ½·0.96^(t·ψ))", {"β1": b1, "ψ": h["momentum_decay"]}),
         ("Π_t = Π_{t-1}·μ_t   (Π_0 = 1; kept in the scalar state dtype, float32 by default, as PyTorch)", {}),
@@ -646,7 +655,7 @@ def _nadam_work(h, w, theta, g, st, t):
     b1, b2 = h["betas"]
     lr, eps, psi = h["lr"], h["eps"], h["momentum_decay"]
     dec = bool(h.get("decoupled_weight_decay"))
-    th = _decoupled(h, w, theta, t) if dec else theta
+    th, tn = _decoupled_start(h, w, theta, t, dec)
     g = _grad_lines(h, w, theta, g, t, coupled=not dec)
     mu = w.q(f"μ_{t}", f"β1·(1 − ½·0.96^({t}·ψ))", b1 * (1.0 - 0.5 * 0.96 ** (t * psi)),
              f"{_h(b1)}·(1 − ½·0.96^({t}·{_h(psi)}))")
@@ -665,7 +674,6 @@ def _nadam_work(h, w, theta, g, st, t):
     cg = w.q("c_g", f"η·(1 − μ_{t})/(1 − Π_{t})", lr * (1.0 - mu) / (1.0 - pi), f"{_h(lr)}·(1 − {F.s(mu)})/(1 − {F.s(pi)})")
     cm = w.q("c_m", f"η·μ_{t + 1}/(1 − Π_{t}·μ_{t + 1})", lr * mu_next / (1.0 - pi * mu_next),
              f"{_h(lr)}·{F.s(mu_next)}/(1 − {F.s(pi)}·{F.s(mu_next)})")
-    tn = f"θ'_{t - 1}" if dec and h["weight_decay"] else f"θ_{t - 1}"
     return w.q(f"θ_{t}", f"{tn} − c_g·g_{t}/d_{t} − c_m·m_{t}/d_{t}", th - cg * g / d - cm * m / d,
                f"{F.v(th)} − {F.s(cg)}·{F.v(g)}/{F.v(d)} − {F.s(cm)}·{F.v(m)}/{F.v(d)}")
 
@@ -678,10 +686,7 @@ def _nadam_state(h):
 def _radam_rule(h):
     b1, b2 = h["betas"]
     dec = bool(h.get("decoupled_weight_decay"))
-    lines = []
-    if dec and h["weight_decay"]:
-        lines.append(("θ'_{t-1} = θ_{t-1}·(1 − η·λ)   (decoupled weight decay)", {"λ": h["weight_decay"]}))
-    th = "θ'_{t-1}" if dec and h["weight_decay"] else "θ_{t-1}"
+    lines, th = _decoupled_rule(h, dec)
     return lines + _grad_rule(h, coupled=not dec) + [
         ("m_t = β1·m_{t-1} + (1 − β1)·g_t;   m̂_t = m_t/(1 − β1^t)", {"β1": b1}),
         ("v_t = β2·v_{t-1} + (1 − β2)·g_t²", {"β2": b2}),
@@ -697,7 +702,7 @@ def _radam_work(h, w, theta, g, st, t):
     b1, b2 = h["betas"]
     lr, eps = h["lr"], h["eps"]
     dec = bool(h.get("decoupled_weight_decay"))
-    th = _decoupled(h, w, theta, t) if dec else theta
+    th, tn = _decoupled_start(h, w, theta, t, dec)
     g = _grad_lines(h, w, theta, g, t, coupled=not dec)
     m, v = _adam_moments(w, theta, g, st, t, b1, b2)
     bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
@@ -705,7 +710,6 @@ def _radam_work(h, w, theta, g, st, t):
     rho_inf = w.q("ρ_∞", "2/(1 − β2) − 1", 2 / (1 - b2) - 1, f"2/(1 − {_h(b2)}) − 1")
     rho_t = w.q(f"ρ_{t}", f"ρ_∞ − 2·{t}·β2^{t}/(1 − β2^{t})", rho_inf - 2 * t * (b2 ** t) / bc2,
                 f"{F.s(rho_inf)} − 2·{t}·{_h(b2)}^{t}/{F.s(bc2)}")
-    tn = f"θ'_{t - 1}" if dec and h["weight_decay"] else f"θ_{t - 1}"
     if rho_t > 5.0:
         r = w.q(f"r_{t}", "√((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t))",
                 ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5,
@@ -1083,7 +1087,8 @@ def _close(a: np.ndarray, b: np.ndarray) -> tuple[bool, float]:
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return False, math.inf
-    diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+    same = (a == b) | (np.isnan(a) & np.isnan(b))  # an overflow both sides agree on is no difference
+    diff = float(np.max(np.where(same, 0.0, np.abs(a - b)))) if a.size else 0.0
     scale = max(1.0, float(np.max(np.abs(b))) if b.size else 0.0)
     return diff <= TOLERANCE * scale, diff
 
