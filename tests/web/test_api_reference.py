@@ -1,7 +1,6 @@
 """GET /api/health, /api/losses, /api/guide; the page, its static files and plotly.js."""
 import importlib.resources
 
-import numpy as np
 import pytest
 
 pytest.importorskip("starlette")

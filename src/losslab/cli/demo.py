@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ._base import CONTEXT, cli
+from ._base import cli
 
 
 @cli.command()

@@ -316,7 +316,6 @@ def graph_text(trace: BackpropTrace | Problem, precision: int = 4) -> str:
 # -- image ----------------------------------------------------------------------------------------
 def _require_matplotlib():
     try:
-        import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
