@@ -8,7 +8,8 @@ training sessions. Anything unexpected becomes a 500 with the same shape (the te
 JSON to every endpoint to check that user input never gets there).
 
 The CPU work of a request runs in Starlette's thread pool, so the event loop keeps serving the
-server-sent events of running training sessions.
+server-sent events of running training sessions. This module needs the web extra: it is
+imported by :func:`losslab.web.create_app` once :func:`losslab.web.require_extra` has passed.
 """
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ import logging
 import threading
 from importlib import resources
 from pathlib import Path
+
+import anyio
+from sse_starlette import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from .api import backprop as backprop_api
 from .api import check as check_api
@@ -81,7 +91,6 @@ async def _unexpected(request, exc: Exception):
 # ------------------------------------------------------------------------------------------ routes
 def _post(fn, allow_empty: bool = False):
     """A POST endpoint running ``fn(body)`` in the thread pool."""
-    from starlette.concurrency import run_in_threadpool
 
     async def endpoint(request):
         body = await read_json(request, request.app.state.max_body, allow_empty=allow_empty)
@@ -92,8 +101,6 @@ def _post(fn, allow_empty: bool = False):
 
 
 def _get(fn):
-    from starlette.concurrency import run_in_threadpool
-
     async def endpoint(request):
         return json_response(await run_in_threadpool(fn))
 
@@ -102,8 +109,6 @@ def _get(fn):
 
 
 async def _surface(request):
-    from starlette.concurrency import run_in_threadpool
-
     return json_response(await run_in_threadpool(playground_api.surface_grid, dict(request.query_params)))
 
 
@@ -112,16 +117,12 @@ def _store(request) -> SessionStore:
 
 
 async def _create_session(request):
-    from starlette.concurrency import run_in_threadpool
-
     body = await read_json(request, request.app.state.max_body, allow_empty=True)
     session = await run_in_threadpool(_store(request).create, body)
     return json_response({"id": session.id, "state": await run_in_threadpool(session.state)}, 201)
 
 
 def _action(name: str):
-    from starlette.concurrency import run_in_threadpool
-
     async def endpoint(request):
         session = _store(request).get(request.path_params["id"])
         return json_response({"state": await run_in_threadpool(getattr(session, name))})
@@ -131,15 +132,11 @@ def _action(name: str):
 
 
 async def _session_state(request):
-    from starlette.concurrency import run_in_threadpool
-
     session = _store(request).get(request.path_params["id"])
     return json_response({"state": await run_in_threadpool(session.state)})
 
 
 async def _delete_session(request):
-    from starlette.concurrency import run_in_threadpool
-
     sid = request.path_params["id"]
     await run_in_threadpool(_store(request).delete, sid)
     return json_response({"id": sid, "deleted": True})
@@ -148,9 +145,6 @@ async def _delete_session(request):
 async def _events(request):
     """SSE: the session's state after each epoch (at most EVENTS_PER_SECOND a second); the stream
     ends when the session is paused, done or deleted, at shutdown, or when the client leaves."""
-    from sse_starlette import EventSourceResponse
-    from starlette.concurrency import run_in_threadpool
-
     session = _store(request).get(request.path_params["id"])
     shutdown = request.app.state.shutdown
 
@@ -174,8 +168,6 @@ async def _events(request):
 
 
 async def _index(request):
-    from starlette.responses import FileResponse
-
     index = STATIC_DIR / "index.html"
     if not index.is_file():
         return _error(404, "the explorer page (static/index.html) is not installed")
@@ -183,8 +175,6 @@ async def _index(request):
 
 
 async def _plotly(request):
-    from starlette.responses import FileResponse
-
     path = plotly_js_path()
     if path is None:
         return _error(404, 'plotly.min.js not found: pip install "losslab[web]"')
@@ -205,12 +195,6 @@ def create_app(*, max_body: int = 64 * 1024, max_sessions: int = 4):
         >>> TestClient(create_app()).get("/api/health").json()   # doctest: +SKIP
         {'ok': True, 'version': '0.1.0'}
     """
-    import anyio
-    from starlette.applications import Starlette
-    from starlette.exceptions import HTTPException
-    from starlette.routing import Mount, Route
-    from starlette.staticfiles import StaticFiles
-
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
         raise ValueError(f"create_app: max_body must be a positive int, got {max_body!r}")
     if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
