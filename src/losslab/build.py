@@ -30,6 +30,7 @@ from .autograd import Tensor
 __all__ = [
     "parse_spec", "parse_value", "split_specs", "LOSS_ALIASES", "OPTIMIZER_ALIASES", "LossChoice",
     "resolve_loss", "check_loss_fits_task", "build_model", "build_optimizer", "build_scheduler",
+    "scheduler_from_params",
 ]
 
 #: Short names accepted wherever a loss name is (the registry's own names work too).
@@ -465,7 +466,6 @@ def build_scheduler(spec: str | None, optimizer, epochs: int):
     """
     if spec is None:
         return None
-    from .optim.lr_scheduler import ScheduleLR
     from .optim.schedules import SCHEDULES, schedule_from_cli
 
     name, params = parse_spec(spec, what="schedule")
@@ -475,9 +475,33 @@ def build_scheduler(spec: str | None, optimizer, epochs: int):
     except StopIteration:
         schedule_from_cli(name, {})  # raises the helpful "unknown schedule" error
         raise
+    return scheduler_from_params(info.name, params, optimizer, epochs)
+
+
+def scheduler_from_params(name: str, params: dict, optimizer, total_steps: int):
+    """A :class:`~losslab.optim.lr_scheduler.ScheduleLR` for the schedule ``name`` with ``params``,
+    the run's defaults filled in: ``lr`` / ``max_lr`` default to the optimizer's learning rate and
+    ``total_steps`` to ``total_steps`` (what :func:`build_scheduler` does after parsing a spec).
+
+    Args:
+        name: a key of ``losslab.optim.schedules.SCHEDULES``.
+        params: the schedule's parameters, typed or as strings (``schedule_from_cli`` reads them);
+            not modified.
+        optimizer: the optimizer whose learning rate the scheduler sets.
+        total_steps: the length of the run, in scheduler steps (epochs, or updates).
+
+    Example:
+        >>> import losslab as ll
+        >>> opt = ll.optim.SGD([ll.zeros(1, requires_grad=True)], lr=0.1)
+        >>> scheduler_from_params("cosine", {}, opt, 10).optimizer is opt
+        True
+    """
+    from .optim.lr_scheduler import ScheduleLR
+    from .optim.schedules import SCHEDULES, schedule_from_cli
+
+    accepted, params = SCHEDULES[name].params, dict(params)
     base_lr = optimizer.param_groups[0]["lr"]
-    for k, default in (("lr", base_lr), ("max_lr", base_lr), ("total_steps", epochs)):
-        if k in info.params and k not in params:
+    for k, default in (("lr", base_lr), ("max_lr", base_lr), ("total_steps", total_steps)):
+        if k in accepted and k not in params:
             params[k] = default
-    schedule = schedule_from_cli(info.name, params)
-    return ScheduleLR(optimizer, schedule)
+    return ScheduleLR(optimizer, schedule_from_cli(name, params))

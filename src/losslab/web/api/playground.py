@@ -96,7 +96,7 @@ def _value(v, where: str):
     raise ApiError(f"{where}: expected a number, true/false, a word or a list of numbers", where)
 
 
-def _optimizer(spec, i: int, steps: int):
+def _optimizer(spec, i: int):
     """``(label, name, params, factory kwargs, scheduler factory or None)`` from one request item."""
     from ...optim import OPTIMIZER_REGISTRY
 
@@ -126,30 +126,20 @@ def _scheduler_factory(raw, where: str, steps: int):
     optimizer's learning rate and total_steps to the run's steps, as ``losslab train`` does."""
     if raw is None:
         return None
-    from ...optim.lr_scheduler import ScheduleLR
-    from ...optim.schedules import _ALIASES, SCHEDULES, schedule_from_cli
+    from ...build import scheduler_from_params
+    from ...optim.schedules import _ALIASES, SCHEDULES
 
     raw = obj(raw, where)
     buildable = [n for n, i in SCHEDULES.items() if i.cli]
     key = field(raw, "name")
     if not isinstance(key, str):
         raise ApiError(f"{where}.name: expected a schedule name, one of {', '.join(buildable)}", f"{where}.name")
-    key = _ALIASES.get(key.strip().lower().replace("-", "_"), key.strip().lower().replace("-", "_"))
-    key = choice(key, f"{where}.name", buildable)
-    info = SCHEDULES[key]
-    check_keys(raw, ["name", *info.params], where)
+    key = key.strip().lower().replace("-", "_")
+    key = choice(_ALIASES.get(key, key), f"{where}.name", buildable)
+    check_keys(raw, ["name", *SCHEDULES[key].params], where)
     params = {k: _value(v, f"{where}.{k}") for k, v in raw.items() if k != "name"}
     params = {k: (",".join(f"{x:g}" for x in v) if isinstance(v, tuple) else v) for k, v in params.items()}
-
-    def factory(opt):
-        p = dict(params)
-        base = opt.param_groups[0]["lr"]
-        for k, default in (("lr", base), ("max_lr", base), ("total_steps", steps)):
-            if k in info.params and k not in p:
-                p[k] = default
-        return ScheduleLR(opt, schedule_from_cli(key, p))
-
-    return factory
+    return lambda opt: scheduler_from_params(key, params, opt, steps)
 
 
 class _WorkLimit(Exception):
@@ -197,7 +187,7 @@ def run(body: dict) -> dict:
     start = number_list(field(body, "start", list(s.start)), "start", 2, 2, -START_BOUND, START_BOUND)
     steps = integer(field(body, "steps", 200), "steps", *STEPS)
     items = array(field(body, "optimizers"), "optimizers", 1, MAX_OPTIMIZERS)
-    specs = [_optimizer(o, i, steps) for i, o in enumerate(items)]
+    specs = [_optimizer(o, i) for i, o in enumerate(items)]
     shared = field(body, "schedule", None)
     out = []
     for i, (label, name, lr, params, own) in enumerate(specs):
