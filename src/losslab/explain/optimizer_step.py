@@ -966,6 +966,9 @@ def optimizer_names(*, include_aliases: bool = True) -> list[str]:
     """The names :func:`explain_optimizer` accepts: every registered optimizer with a worked
     step (registry order), then the aliases (``gd``, ``momentum``, ``nesterov``).
 
+    Args:
+        include_aliases: also list the aliases (default True).
+
     Example:
         >>> "adam" in optimizer_names() and "lbfgs" not in optimizer_names()
         True

@@ -28,7 +28,21 @@ def require_extra() -> None:
 
 
 def create_app(*, max_body: int = 64 * 1024, max_sessions: int = 4):
-    """The explorer's Starlette application (see :func:`losslab.web.app.create_app`)."""
+    """The explorer's Starlette application (the JSON API, the page and its static files).
+
+    Args:
+        max_body: largest request body in bytes (larger: 413).
+        max_sessions: most live training sessions (more: the oldest idle one is evicted, or 429
+            when all are running).
+
+    Raises:
+        MissingExtra: the web extra is not installed (the message says what to install).
+
+    Example:
+        >>> from starlette.testclient import TestClient                 # doctest: +SKIP
+        >>> TestClient(create_app()).get("/api/health").json()["ok"]    # doctest: +SKIP
+        True
+    """
     require_extra()
     from .app import create_app as _create
 
@@ -45,6 +59,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         open_browser: open the page in the default browser once the server listens.
         log_level: uvicorn's log level.
         on_ready: called with the page's URL once the server listens (the CLI prints it).
+
+    Raises:
+        MissingExtra: the web extra is not installed.
+        OSError: the address cannot be bound (in use, or not an interface of this machine).
+
+    Example:
+        >>> serve(port=0, on_ready=print)   # doctest: +SKIP
+        http://127.0.0.1:54321/
     """
     require_extra()
     import socket
