@@ -11,21 +11,32 @@ def explain() -> None:
     """Step-by-step explanations computed by the engine."""
 
 
+def _network_options(f):
+    """The network options shared by ``explain backprop`` and ``explain graph``."""
+    opts = [
+        click.option("--network", metavar="FILE|seed",
+                     help="A JSON problem file (x, y, loss, lr, layers; see docs/explain.md) or 'seed'."),
+        click.option("--weights", multiple=True, metavar="ROWS",
+                     help="One layer's weights, rows separated by ';' (e.g. '0.2,0.4;0.3,0.1'); repeat per layer."),
+        click.option("--biases", multiple=True, metavar="VALUES",
+                     help="One layer's biases (e.g. '0.1,0.2'); repeat per layer."),
+        click.option("--activations", multiple=True, metavar="NAME",
+                     help="Activation per layer: sigmoid, tanh, relu, leaky_relu, softplus, identity; repeat per layer."),
+        click.option("--x", "x", metavar="VALUES", help="The input sample, e.g. '1,0'."),
+        click.option("--y", "y", metavar="VALUES", help="The target, e.g. '1'."),
+        click.option("--loss", type=click.Choice(["bce", "mse"], case_sensitive=False), help="Loss (default: bce)."),
+        click.option("--lr", type=float, help="Learning rate η of the SGD step (default 0.1)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
 @explain.command(context_settings=CONTEXT)
-@click.option("--network", metavar="FILE|seed",
-              help="A JSON problem file (x, y, loss, lr, layers; see docs/explain.md) or 'seed'.")
+@_network_options
 @click.option("--compare", "compare_with", metavar="FILE|seed",
               help="A learner's hand-worked values (JSON or 'name = value' lines) to check, or 'seed' "
                    "for the seed's own numbers. Exit status 1 when a step is wrong.")
-@click.option("--weights", multiple=True, metavar="ROWS",
-              help="One layer's weights, rows separated by ';' (e.g. '0.2,0.4;0.3,0.1'); repeat per layer.")
-@click.option("--biases", multiple=True, metavar="VALUES", help="One layer's biases (e.g. '0.1,0.2'); repeat per layer.")
-@click.option("--activations", multiple=True, metavar="NAME",
-              help="Activation per layer: sigmoid, tanh, relu, leaky_relu, softplus, identity; repeat per layer.")
-@click.option("--x", "x", metavar="VALUES", help="The input sample, e.g. '1,0'.")
-@click.option("--y", "y", metavar="VALUES", help="The target, e.g. '1'.")
-@click.option("--loss", type=click.Choice(["bce", "mse"], case_sensitive=False), help="Loss (default: bce).")
-@click.option("--lr", type=float, help="Learning rate η of the SGD step (default 0.1).")
 @click.option("--precision", type=click.IntRange(0, 12), default=4, show_default=True, help="Decimals shown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace (and comparison) as JSON.")
 def backprop(network, compare_with, weights, biases, activations, x, y, loss, lr, precision, as_json) -> None:
@@ -48,27 +59,6 @@ def backprop(network, compare_with, weights, biases, activations, x, y, loss, lr
     click.echo(result.text)
     if not result.ok:
         raise SystemExit(1)
-
-
-def _network_options(f):
-    """The network options shared by ``explain backprop`` and ``explain graph``."""
-    opts = [
-        click.option("--network", metavar="FILE|seed",
-                     help="A JSON problem file (x, y, loss, lr, layers; see docs/explain.md) or 'seed'."),
-        click.option("--weights", multiple=True, metavar="ROWS",
-                     help="One layer's weights, rows separated by ';' (e.g. '0.2,0.4;0.3,0.1'); repeat per layer."),
-        click.option("--biases", multiple=True, metavar="VALUES",
-                     help="One layer's biases (e.g. '0.1,0.2'); repeat per layer."),
-        click.option("--activations", multiple=True, metavar="NAME",
-                     help="Activation per layer: sigmoid, tanh, relu, leaky_relu, softplus, identity; repeat per layer."),
-        click.option("--x", "x", metavar="VALUES", help="The input sample, e.g. '1,0'."),
-        click.option("--y", "y", metavar="VALUES", help="The target, e.g. '1'."),
-        click.option("--loss", type=click.Choice(["bce", "mse"], case_sensitive=False), help="Loss (default: bce)."),
-        click.option("--lr", type=float, help="Learning rate η of the SGD step (default 0.1)."),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
 
 
 @explain.command(context_settings=CONTEXT)
