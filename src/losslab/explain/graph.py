@@ -457,9 +457,7 @@ def draw_graph(trace: BackpropTrace | Problem, path: str | os.PathLike, *, preci
     for c, text in heads.items():
         ax.text(c, y_hi + 0.6, text, ha="center", va="center", fontsize=7, color="#333333")
 
-    fmt = _SAVE_FORMATS[out.suffix.lower()]
-    from .._atomic import atomic_open
+    from ..viz._common import save_figure
 
-    with atomic_open(out, "wb") as f:
-        fig.savefig(f, format=fmt, dpi=dpi)
+    save_figure(fig, out, "draw_graph", dpi=dpi)  # atomic, format by suffix, as every losslab plot
     return out
