@@ -819,3 +819,77 @@ def test_fused_mean_cross_entropy_float32_stays_float32_and_backward_twice():
     out.backward()  # the saved exponentials are not consumed by the first backward
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.data, 2 * first, rtol=1e-6)
+
+
+# ============================================================================ fused mean BCE (issue 8)
+from losslab.losses.classification import BinaryCrossEntropyMean  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 4), (7,)])
+def test_fused_mean_bce_matches_composed_and_torch(shape, dtype):
+    """binary_cross_entropy(p, y) (reduction='mean', no weights) is one BinaryCrossEntropyMean
+    node; its value and both gradients are bit-for-bit those of the elementwise node + mean, close
+    to the clamp/log composition and to PyTorch's, and float32 stays float32."""
+    r = rng(45)
+    p0 = r.uniform(0.01, 0.99, shape).astype(dtype)
+    y0 = r.uniform(0, 1, shape).astype(dtype)
+    p0.flat[0] = 0.0  # a clamped log and the floored gradient denominator
+    g = dtype(r.normal())
+    res = []
+    for way in ("fused", "per_element", "composed"):
+        p = ll.tensor(p0).requires_grad_()
+        y = ll.tensor(y0).requires_grad_()
+        if way == "fused":
+            out = L.binary_cross_entropy(p, y)
+            assert isinstance(out.grad_fn, BinaryCrossEntropyMean) and out.grad_fn.parents[0] is p
+        elif way == "per_element":
+            out = BinaryCrossEntropy.apply(p, y).mean()
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):  # log 0 and its 1/0 at p = 0
+                out = _bce_composed(p, y).mean()
+                out.backward(ll.tensor(np.asarray(g)))
+        if way != "composed":
+            out.backward(ll.tensor(np.asarray(g)))
+        assert out.dtype == dtype and p.grad.dtype == dtype and y.grad.dtype == dtype
+        res.append((out.data, p.grad.data, y.grad.data))
+    for a, b in zip(res[0], res[1]):
+        np.testing.assert_array_equal(a, b)  # same operations in the same order
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    mask = p0 != 0  # the composition's gradient at p = 0 is nan (the reason for the fused op)
+    np.testing.assert_allclose(res[0][0], res[2][0], **tol)
+    np.testing.assert_allclose(res[0][1][mask], res[2][1][mask], **tol)
+    tp = torch.tensor(p0, requires_grad=True)
+    tout = F.binary_cross_entropy(tp, torch.tensor(y0))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(res[0][0], tout.detach().numpy(), **tol)
+    np.testing.assert_allclose(res[0][1], tp.grad.numpy(), **tol)
+
+
+def test_fused_mean_bce_only_for_the_plain_case_and_same_errors():
+    p, y = t64([[0.2, 0.7]]).requires_grad_(), t64([[0.0, 1.0]])
+    assert isinstance(L.binary_cross_entropy(p, y).grad_fn, BinaryCrossEntropyMean)
+    for kw in ({"weight": t64([[1.0, 2.0]])}, {"reduction": "sum"}, {"reduction": "none"},
+               {"sample_weight": t64([1.0])}):
+        assert not isinstance(L.binary_cross_entropy(p, y, **kw).grad_fn, BinaryCrossEntropyMean), kw
+    assert not isinstance(L.binary_cross_entropy(p, np.array([[0.0, 1.0]])).grad_fn,
+                          BinaryCrossEntropyMean)  # an array target: the general path
+    # The same errors as the general path, input checked first.
+    for bad_p, bad_y, match in (([[1.5, 0.5]], [[0.0, 1.0]], "elements of input.*logits"),
+                                ([[float("nan"), 0.5]], [[0.0, 1.0]], "elements of input"),
+                                ([[-0.5, 0.5]], [[0.0, 2.0]], "elements of input"),
+                                ([[0.5, 0.5]], [[1.0, -1.0]], "elements of target.*±1 labels"),
+                                ([[0.5, 0.5]], [[0.0, float("nan")]], "elements of target")):
+        with pytest.raises(ValueError, match=match):
+            L.binary_cross_entropy(t64(bad_p).requires_grad_(), t64(bad_y))
+        with pytest.raises(ValueError, match=match):
+            L.binary_cross_entropy(t64(bad_p), t64(bad_y), reduction="sum")
+
+
+def test_fused_mean_bce_second_derivatives():
+    r = rng(46)
+    p = t64(r.uniform(0.05, 0.95, (3, 2))).requires_grad_()
+    y = t64(r.uniform(0, 1, (3, 2))).requires_grad_()
+    assert isinstance(L.binary_cross_entropy(p, y).grad_fn, BinaryCrossEntropyMean)
+    assert ll.autograd.gradcheck(lambda a, b: L.binary_cross_entropy(a, b), [p, y])
+    assert ll.autograd.gradgradcheck(lambda a, b: L.binary_cross_entropy(a, b), [p, y])

@@ -39,7 +39,7 @@ from ._reduction import (
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
     "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "SoftmaxCrossEntropy",
-    "SoftmaxCrossEntropyMean",
+    "SoftmaxCrossEntropyMean", "BinaryCrossEntropyMean",
 ]
 
 #: PyTorch's floor on each log in BCE (``aten/src/ATen/native/Loss.cpp``): one element can
@@ -100,6 +100,44 @@ class BinaryCrossEntropy(Function):
         log_p = _ops.where(lo_p, LOG_CLAMP, _ops.log(_ops.where(lo_p, 0.5, p)))
         log_1mp = _ops.where(lo_1mp, LOG_CLAMP, _ops.log1p(-_ops.where(lo_1mp, 0.5, p)))
         return gp, g * (log_1mp - log_p)
+
+
+class BinaryCrossEntropyMean(BinaryCrossEntropy):
+    """``binary_cross_entropy(p, y)`` with ``reduction='mean'`` as one node (issue 8): the
+    elementwise :class:`BinaryCrossEntropy` followed by the mean, fused so that a small model's
+    step records one node instead of two. The same operations in the same order as the two nodes
+    (so the value and both gradients are bit-for-bit theirs)::
+
+        L = Σᵢ ℓᵢ / n        ∂L/∂pᵢ = (g/n)·(pᵢ − yᵢ) / max(pᵢ(1 − pᵢ), 1e-12)
+                             ∂L/∂yᵢ = (g/n)·(max(log(1 − pᵢ), −100) − max(log pᵢ, −100))
+
+    An input outside [0, 1] (or nan) makes a log nan, so the loss is nan exactly then: the
+    caller checks the input's range only when it sees a nan (the warnings of those logs are
+    silenced here)."""
+
+    def forward(self, p, y):
+        self.save_for_backward(p, y)
+        self.in_shape = p.shape
+        n = self.n = p.size
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_p, log_1mp = np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
+        # Mean.forward's pairwise sum and division, as the unfused graph computes them
+        return np.add.reduce((y - 1) * log_1mp - y * log_p, axis=None) / p.dtype.type(n)
+
+    def backward(self, g):
+        if self.ops is ArrayOps:
+            p, y = self.saved
+            gm = g * (1.0 / self.n)  # Mean's backward: g/n in the input's dtype
+            gp = gm * (p - y) / np.maximum((1 - p) * p, BCE_GRAD_EPS)
+            if not self.needs_input_grad(1):
+                return gp, None
+            log_p, log_1mp = _clamped_logs(p)
+            return gp, gm * (log_1mp - log_p)
+        # create_graph: Mean's backward with Tensor ops, then the elementwise node's rule
+        ops = self.ops
+        kept = (1,) * len(self.in_shape)
+        gm = ops.broadcast_to(ops.reshape(g, kept), self.in_shape) * (1.0 / self.n)
+        return BinaryCrossEntropy.backward(self, gm)
 
 
 def _softplus_array(x: np.ndarray) -> np.ndarray:
@@ -398,6 +436,22 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean",
         Cox (1958), "The regression analysis of binary sequences"; PyTorch ``BCELoss``.
     """
     fn = "binary_cross_entropy"
+    if (reduction == "mean" and weight is None and sample_weight is None
+            and isinstance(input, Tensor) and isinstance(target, Tensor)):
+        # The common case (issue 8): one fused node, and O(1)-call validation. The target's
+        # range costs a min and a max; the input's costs nothing unless the loss comes out nan,
+        # which happens exactly when an input is outside [0, 1] (or nan): then the full check
+        # below raises its usual message. Same errors, in the same order, as the general path.
+        a, yd = input.data, target.data
+        if (a.dtype.kind == "f" and yd.dtype == a.dtype and a.shape == yd.shape and a.size
+                and type(reduction) is str):
+            if not (yd.min() >= 0 and yd.max() <= 1):
+                _check_in_unit_interval(input, fn, "input")
+                _check_in_unit_interval(target, fn, "target")
+            out = BinaryCrossEntropyMean.apply(input, target)
+            if out.data != out.data:
+                _check_in_unit_interval(input, fn, "input")
+            return out
     check_reduction(reduction, fn)
     input = as_input(input, fn)
     target = as_tensor_like(target, input, fn)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd import Tensor, no_grad
 from . import _adaptive as A
+from . import _flat
 from .optimizer import Optimizer
 from .registry import OptimizerInfo, register_optimizer
 
@@ -240,11 +241,18 @@ class Adam(Optimizer):
         """
         loss = self._run_closure(closure)
         with no_grad():
-            for group in self.param_groups:
+            for gi, group in enumerate(self.param_groups):
                 lr = A.num(group["lr"])
                 beta1, beta2 = (A.num(b) for b in group["betas"])
                 amsgrad = group["amsgrad"]
-                for p in group["params"]:
+                params = group["params"]
+                if (not amsgrad and not group["maximize"] and group["weight_decay"] == 0
+                        and group.get("eps_style", "pytorch") == "pytorch"):
+                    small, grads, rest = _flat.split_small(params, _fits_flat)
+                    if len(small) > 1 and self._flat_step(gi, small, grads, lr, beta1, beta2,
+                                                          group["eps"]):
+                        params = rest
+                for p in params:
                     if p.grad is None:
                         continue
                     grad = self._grad_array(p)
@@ -270,6 +278,67 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = vmax
         return loss
+
+    def _flat_step(self, gi: int, small: list, grads: list, lr: float, beta1: float,
+                   beta2: float, eps) -> bool:
+        """The plain update (no AMSGrad, weight decay or maximize, PyTorch's ε) of a group's
+        small parameters at once, over flat state buffers (see ``optim/_flat.py``): the same
+        ufuncs as :func:`adam_update`, in the same order, each called once for all of them.
+        Returns False (nothing done) when the parameters don't share one dtype."""
+        dtype = small[0].data.dtype
+        for p in small:
+            if p.data.dtype != dtype:
+                return False
+        cache = self.__dict__.get("_flat")
+        if cache is None:
+            cache = self.__dict__["_flat"] = {}
+        state = self.state
+        fg = cache.get(gi)
+        if fg is None or not fg.matches(small, state):
+            fg = cache[gi] = _flat.FlatGroup(small, state, ("exp_avg", "exp_avg_sq"), _init_state)
+        ts = [A.advance_step(state[p]) for p in small]
+        t = ts[0]
+        if ts.count(t) != len(ts):  # steps differ (a loaded state): one parameter at a time
+            for p, g, tp in zip(small, grads, ts):
+                st = state[p]
+                adam_update(p.data, g, st["exp_avg"], st["exp_avg_sq"], step=tp, lr=lr,
+                            beta1=beta1, beta2=beta2, eps=eps, scratch=A.scratch_for(self, p.data))
+            return True
+        g = fg.gather_grads(grads)
+        exp_avg, exp_avg_sq, buf = fg.flats["exp_avg"], fg.flats["exp_avg_sq"], fg.buf
+        w1 = 1 - beta1
+        np.subtract(g, exp_avg, out=buf)
+        if abs(w1) < 0.5:
+            buf *= w1
+            exp_avg += buf
+        else:
+            buf *= 1 - w1
+            np.subtract(g, buf, out=exp_avg)
+        exp_avg_sq *= beta2
+        np.multiply(g, 1 - beta2, out=buf)
+        buf *= g
+        exp_avg_sq += buf
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        np.sqrt(exp_avg_sq, out=buf)
+        buf /= bias_correction2 ** 0.5
+        buf += eps
+        np.divide(exp_avg, buf, out=buf)
+        buf *= -(lr / bias_correction1)
+        for p, b in zip(small, fg.buf_views):
+            p.data += b
+        return True
+
+
+def _fits_flat(p, g) -> bool:
+    d = p.data
+    return d.size <= _flat.FLAT_MAX_NUMEL and d.dtype.kind == "f" and d.flags.writeable
+
+
+def _init_state(p, state: dict) -> None:
+    state["step"] = A.new_step()
+    state["exp_avg"] = np.zeros_like(p.data)
+    state["exp_avg_sq"] = np.zeros_like(p.data)
 
 
 def _adam_oracle_configs() -> tuple[dict, ...]:

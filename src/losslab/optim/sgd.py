@@ -284,6 +284,23 @@ class SGD(Optimizer):
                 momentum = group["momentum"]
                 style = group.get("momentum_style", "pytorch")  # absent from torch state dicts
                 key = "velocity" if style == "sutskever" else "momentum_buffer"
+                if momentum == 0 and group["weight_decay"] == 0 and not group["maximize"]:
+                    # plain gradient descent: sgd_update's θ ← θ − η·g without its per-call
+                    # checks (a tiny model pays them for every parameter)
+                    for p in group["params"]:
+                        g = p.grad
+                        if g is None:
+                            continue
+                        g = g.data if isinstance(g, Tensor) else np.asarray(g)
+                        param = p.data
+                        if g.shape != param.shape:
+                            self._grad_array(p)  # raises its message
+                        if not param.flags.writeable:
+                            param = self._param_array(p)
+                        if g.dtype != param.dtype:
+                            g = g.astype(param.dtype)
+                        param -= lr * g
+                    continue
                 for p in group["params"]:
                     if p.grad is None:
                         continue
