@@ -296,3 +296,13 @@ def test_registry_smoothness_and_convexity_agree_with_the_analyser():
             disagreements.append(f"{name}: registry convex={info.convex} ({info.convex_conditions!r}), analyser "
                                  f"convex={r.convex} (witness at {r.convexity_witness}; {spec.note})")
     assert not disagreements, "\n".join(disagreements)
+
+
+def test_report_curve_is_the_function_and_its_engine_gradient():
+    from losslab.analysis.differentiability import report_curve
+
+    rep = differentiability("square(pred - target) + abs(pred)", domain=(-3, 3), target=0.25)
+    x, f, df = report_curve("square(pred - target) + abs(pred)", rep, n=12)
+    np.testing.assert_allclose(x, np.linspace(-3, 3, 12))
+    np.testing.assert_allclose(f, (x - 0.25) ** 2 + np.abs(x), rtol=1e-12)
+    np.testing.assert_allclose(df, 2 * (x - 0.25) + np.sign(x), rtol=1e-12)

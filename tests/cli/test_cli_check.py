@@ -60,3 +60,11 @@ def test_check_bad_input_is_a_one_line_usage_error(runner, args, fragment):
     errors = [line for line in res.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and fragment in errors[0], res.output
     assert "Traceback" not in res.output
+
+
+def test_check_plot_of_a_constant(runner, tmp_path):
+    # the analysis varies a placeholder x for a constant; the plot follows it (was a traceback)
+    out = tmp_path / "const.png"
+    res = runner.invoke(cli, ["check", "1 + 2", "--plot", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

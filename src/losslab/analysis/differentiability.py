@@ -45,7 +45,7 @@ from . import expr as _expr
 from .expr import Bin, Call, Num, Unary, Var
 
 __all__ = ["differentiability", "Report", "Kink", "Discontinuity", "NonFinite", "Surrogate",
-           "TargetDependence"]
+           "TargetDependence", "report_curve"]
 
 
 # ============================================================================ results
@@ -709,6 +709,40 @@ def differentiability(fn_or_expr, *, domain=(-5.0, 5.0), target=None, targets: S
         notes.append("surrogates are built for expressions only; for a callable, replace |u| by "
                      "sqrt(u² + δ²) − δ, max(0, u) by τ·softplus(u/τ), clamp by a soft clip")
     return rep
+
+
+def report_curve(fn_or_expr, report: Report, n: int = 801) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The analysed function and its engine derivative on ``n`` even points of the report's
+    domain, at the report's target — what a plot of the report draws.
+
+    Formula::
+
+        x_i = lo + i·(hi − lo)/(n − 1),   f(x_i),   ∂f/∂x (x_i) by the engine's backward pass
+
+    Args:
+        fn_or_expr: the function :func:`differentiability` analysed (a callable, an expression
+            string or a parsed expression).
+        report: its :class:`Report` (domain, variable and target are read from it).
+        n: number of points (default 801).
+
+    Returns:
+        ``(x, f, df)``, three float64 arrays of length ``n``.
+
+    Example:
+        >>> rep = differentiability("abs(pred - target)", domain=(-1, 1), target=0.0)
+        >>> x, f, df = report_curve("abs(pred - target)", rep, n=5)
+        >>> f.tolist(), df.tolist()
+        ([1.0, 0.5, 0.0, 0.5, 1.0], [-1.0, -1.0, 0.0, 1.0, 1.0])
+    """
+    e = _expr.parse(fn_or_expr) if isinstance(fn_or_expr, str) else fn_or_expr
+    variable = report.variable
+    if isinstance(e, _expr.Expr) and variable not in e.variables:
+        variable = None  # a constant: the analysis varied a placeholder x, and so does the curve
+    F, _ = _Fn.build(e, variable)
+    xs = np.linspace(report.domain[0], report.domain[1], n)
+    F.setup(xs, report.target)
+    v, g = F.eval(xs, report.target)
+    return xs, np.asarray(v, dtype=np.float64), np.asarray(g, dtype=np.float64)
 
 
 def _check_domain(domain):

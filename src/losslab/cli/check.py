@@ -22,17 +22,11 @@ def _pair(text: str, what: str):
 
 def plot_report(report, fn, path) -> None:
     """Draw the function and its engine gradient over the report's domain, kinks and jumps marked."""
-    import numpy as np
-
     from ..viz._common import check_save, new_figure, save_figure
-    from ..analysis.differentiability import _Fn
+    from ..analysis.differentiability import report_curve
 
     check_save(path, "losslab check")
-    F, _e = _Fn.build(fn, report.variable)
-    lo, hi = report.domain
-    xs = np.linspace(lo, hi, 801)
-    F.setup(xs, report.target)
-    v, g = F.eval(xs, report.target)
+    xs, v, g = report_curve(fn, report)
     fig, axes = new_figure(2, 1, figsize=(6.4, 5.6), sharex=True)
     ax0, ax1 = axes[0][0], axes[1][0]
     ax0.plot(xs, v, color="C0", label=report.expression)

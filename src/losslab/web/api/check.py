@@ -32,12 +32,15 @@ def _parse(text: str):
 
 def check(body: dict) -> dict:
     """The analyser's report on ``expression`` over ``domain`` at ``target``, with a plot."""
-    from ...analysis.differentiability import _Fn, differentiability
+    from ...analysis.differentiability import differentiability, report_curve
     from ...analysis.expr import MAX_LENGTH
 
     check_keys(body, ("expression", "domain", "target", "variable", "points"))
     text = string(field(body, "expression"), "expression", max_len=10 * MAX_LENGTH)
     expr = _parse(text)
+    if not expr.variables:
+        raise ApiError(f"expression: {text!r} has no variable to vary (a constant); write it in pred, target, "
+                       "x, …", "expression", 422)
     domain = interval(field(body, "domain", [-5.0, 5.0]), "domain", DOMAIN_BOUND)
     target = field(body, "target", None)
     if target is not None:
@@ -52,13 +55,9 @@ def check(body: dict) -> dict:
     with ENGINE_LOCK, np.errstate(all="ignore"):
         try:
             rep = differentiability(expr, domain=domain, target=target, n=n, variable=variable)
-            F, _ = _Fn.build(expr, rep.variable)
+            xs, v, g = report_curve(expr, rep, PLOT_POINTS)
         except ValueError as e:  # e.g. no variable to vary, or two candidates
             raise ApiError(str(e).splitlines()[0], "expression", 422) from None
-        xs = np.linspace(rep.domain[0], rep.domain[1], PLOT_POINTS)
-        F.setup(xs, rep.target)
-        v, g = F.eval(xs, rep.target)
     out = rep.as_dict()
-    out.update(plot={"x": xs, "f": np.asarray(v, dtype=np.float64), "df": np.asarray(g, dtype=np.float64)},
-               text=rep.text, variables=list(expr.variables), functions=list(expr.functions))
+    out.update(plot={"x": xs, "f": v, "df": g}, text=rep.text, variables=list(expr.variables), functions=list(expr.functions))
     return out
