@@ -209,17 +209,18 @@ class Session:
                 self.status, self.message = "done", f"training stopped: {type(e).__name__}: {e}"
                 self._bump()
 
-    def _join(self) -> None:
+    def _halt(self) -> None:
+        """Ask the worker to stop after its epoch and wait for it (``start`` clears the flag)."""
+        self._stop.set()
         t = self._thread
         if t is not None and t is not threading.current_thread():
-            self._stop.set()
             t.join(timeout=10.0)
         self._thread = None
 
     def start(self) -> dict:
         with self._lock:
             if self.status in ("idle", "paused"):
-                self._join()
+                self._halt()
                 self._stop.clear()
                 self.status = "running"
                 self._bump()
@@ -228,8 +229,7 @@ class Session:
         return self.state()
 
     def pause(self) -> dict:
-        self._stop.set()
-        self._join()
+        self._halt()
         with self._lock:
             if self.status == "running":
                 self.status = "paused"
@@ -238,8 +238,7 @@ class Session:
 
     def step(self) -> dict:
         """One epoch now (pausing a run first); a finished session is left as it is."""
-        self._stop.set()
-        self._join()
+        self._halt()
         with self._lock:
             if self.status == "done":
                 return self.state()
@@ -248,16 +247,14 @@ class Session:
         return self.state()
 
     def reset(self) -> dict:
-        self._stop.set()
-        self._join()
+        self._halt()
         with self._lock:
             self._build()
         return self.state()
 
     def close(self) -> None:
         """Stop the worker and mark the session deleted (streams end)."""
-        self._stop.set()
-        self._join()
+        self._halt()
         with self._lock:
             self.deleted = True
             self._bump()
