@@ -385,3 +385,10 @@ def test_an_overflow_both_sides_agree_on_is_not_a_mismatch():
     with np.errstate(over="ignore", invalid="ignore"):
         e = explain_optimizer("sgd", lr=10.0, problem={"theta": [1e308, 1.0], "grad": [1e308, 1.0]})
     assert e.steps[0].theta_after.tolist() == [-np.inf, -9.0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        j = explain_optimizer("sgd", lr=10.0, problem={"theta": [1e308, 1.0], "grad": [1e308, 1.0]}, as_json=True)
+
+    def no_constant(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    assert json.loads(j.text, parse_constant=no_constant)["steps"][0]["theta_after"] == [None, -9.0]

@@ -1072,12 +1072,16 @@ class OptimizerExplanation:
 
 
 def _jsonable(v):
+    """``v`` as strict JSON values: NumPy scalars as Python ones, tuples as lists, and a
+    non-finite float (an overflowing step) as ``None``, as losslab's other JSON writers do."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
     if isinstance(v, dict):
         return {k: _jsonable(x) for k, x in v.items()}
     if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
     if isinstance(v, (np.floating, np.integer)):
-        return v.item()
+        return _jsonable(v.item())
     if isinstance(v, (np.bool_,)):
         return bool(v)
     if isinstance(v, (int, float, str, bool)) or v is None:
@@ -1216,7 +1220,7 @@ def explain_optimizer(name: str, *, lr: float | None = None, params: Mapping | N
 
     result = OptimizerExplanation(key, info.cls.__name__, info.torch_name, h, rule_lines,
                                   prob.to_dict() | {"gradient": prob.grad_note}, worked, note=explainer.note)
-    result.text = (json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json
+    result.text = (json.dumps(_jsonable(result.to_dict()), ensure_ascii=False, indent=2, allow_nan=False) if as_json
                    else _render(result, prob, fmt))
     return result
 
