@@ -276,6 +276,9 @@ def _class_weight_value(name: str, key: str, value):
         if not all(math.isfinite(v) and v >= 0 for v in values) or not any(v > 0 for v in values):
             raise ValueError(f"loss {name!r}: {key} must be finite and ≥ 0 with one > 0 (a class's share of "
                              f"the loss), got {_spec_text(value)}")
+        if key == "weight" and not isinstance(value, tuple):  # a multiclass loss's weight is a vector
+            raise ValueError(f"loss {name!r}: weight needs one number per class separated by '/' (e.g. "
+                             f"weight=1/2.5/0.8) or 'balanced', got the single number {_spec_text(value)}")
         return tuple(float(v) for v in values) if isinstance(value, tuple) else value
     raise ValueError(f"loss {name!r}: {key} must be a number, one number per class separated by '/' "
                      f"(e.g. {key}=1/2.5/0.8) or 'balanced' (n / (classes · n_class) from the training "

@@ -165,6 +165,7 @@ def test_balanced_class_weights_follow_sklearn():
     ("ce:weight=true", "weight must be a number"),
     ("ce:weight=1/-1", "weight must be finite and ≥ 0"),
     ("bce:pos_weight=0", "pos_weight must be finite and ≥ 0 with one > 0"),
+    ("ce:weight=2", "weight needs one number per class"),  # not the probe's two classes
 ])
 def test_class_weight_spec_errors(spec, needle):
     with pytest.raises(ValueError, match=needle):
