@@ -6,10 +6,11 @@ Validation helpers take the request body (a dict) and a field name, and raise :c
 (status 400 unless said otherwise) whose message says what was wrong and what is allowed.
 
 Note:
-    losslab's grad mode (``no_grad``) and its random generator are process-wide, not per
-    thread, so two threads using the engine at once could switch each other's graph recording
-    off. Every use of the engine by the server holds :data:`ENGINE_LOCK`; the training threads
-    take it per epoch, so requests wait at most one epoch.
+    losslab's grad mode is thread-local (as PyTorch's), but its random generator
+    (``ll.manual_seed``, initial weights, shuffling, dropout) is process-wide: two threads
+    building models at once would interleave their draws and lose reproducibility. Every use
+    of the engine by the server holds :data:`ENGINE_LOCK`; the training threads take it per
+    epoch, so requests wait at most one epoch.
 """
 from __future__ import annotations
 
