@@ -893,3 +893,26 @@ def test_fused_mean_bce_second_derivatives():
     assert isinstance(L.binary_cross_entropy(p, y).grad_fn, BinaryCrossEntropyMean)
     assert ll.autograd.gradcheck(lambda a, b: L.binary_cross_entropy(a, b), [p, y])
     assert ll.autograd.gradgradcheck(lambda a, b: L.binary_cross_entropy(a, b), [p, y])
+
+
+def test_cross_entropy_fast_path_keeps_the_general_checks():
+    """The fused mean cross-entropy is reached through a min/max check of the indices; every case
+    it doesn't cover still gets the general path's error or result."""
+    x = t64(np.zeros((3, 4))).requires_grad_()
+    assert isinstance(L.cross_entropy(x, i64([0, 1, 3])).grad_fn, SoftmaxCrossEntropyMean)
+    assert isinstance(L.cross_entropy(x, ll.tensor(np.array([0, 1, 3], dtype=np.int32))).grad_fn,
+                      SoftmaxCrossEntropyMean)
+    with pytest.raises(L.ClassIndexError, match="class index 4"):
+        L.cross_entropy(x, i64([0, 4, 1]))
+    with pytest.raises(L.ClassIndexError, match="class index -1"):
+        L.cross_entropy(x, i64([0, -1, 1]))
+    with pytest.raises(TypeError, match="integer class indices"):
+        L.cross_entropy(x, t64([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="must have shape"):
+        L.cross_entropy(x, i64([0, 1]))
+    # an ignored target in range: the general (masked) path, same value as torch
+    out = L.cross_entropy(x, i64([0, 1, 2]), ignore_index=1)
+    assert not isinstance(out.grad_fn, SoftmaxCrossEntropyMean)
+    ref = F.cross_entropy(torch.zeros(3, 4, dtype=torch.float64), torch.tensor([0, 1, 2]), ignore_index=1)
+    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)
+    assert isinstance(L.cross_entropy(x, i64([0, 1, 2]), ignore_index=3).grad_fn, SoftmaxCrossEntropyMean)

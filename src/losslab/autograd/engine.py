@@ -180,24 +180,24 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     Raw ndarrays flow through the pass unless ``create_graph`` is set, in which case every backward
     is itself recorded with Tensor ops, so the result can be differentiated again.
     """
-    from .function import TensorOps, _Tensor as Tensor, _load_tensor
-    Tensor = Tensor or _load_tensor()
+    from . import function
+    Tensor = function._Tensor or function._load_tensor()
 
-    order = toposort(roots)
     grads: dict = {}
     for r, g in zip(roots, root_grads):
         prev = grads.get(r)
         grads[r] = g if prev is None else prev + g
+    if inputs is None and not create_graph:
+        _backward_into_leaves(roots, grads, retain_graph, Tensor)
+        return None
+    TensorOps = function.TensorOps
+    order = toposort(roots)
     wanted = None
     if inputs is not None:
         wanted = {}
         for i, t in enumerate(inputs):
             wanted.setdefault(t, []).append(i)  # the same tensor may be asked for twice
     captured = None if inputs is None else [None] * len(inputs)
-
-    if wanted is None and not create_graph:
-        _backward_into_leaves(order, grads, retain_graph, Tensor)
-        return None
 
     ndarray = np.ndarray
     prev_mode = _GradMode.enabled
@@ -249,11 +249,37 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return captured
 
 
-def _backward_into_leaves(order, grads, retain_graph, Tensor):
+def _toposort_nodes(roots) -> list:
+    """:func:`toposort` restricted to the tensors made by a recorded op (the leaves are left
+    out: :func:`_backward_into_leaves` finds them in its gradient table at the end)."""
+    order = []
+    visited = set()
+    stack = [(r, False) for r in roots if r._ctx is not None]
+    pop, push, seen = stack.pop, stack.append, visited.add
+    while stack:
+        t, expanded = pop()
+        if expanded:
+            order.append(t)
+            continue
+        if t in visited:
+            continue
+        seen(t)
+        push((t, True))
+        for p in t._ctx.parents:
+            if p is not None and p._ctx is not None and p not in visited:
+                push((p, False))
+    return order
+
+
+def _backward_into_leaves(roots, grads, retain_graph, Tensor):
     """The common case of :func:`run_backward` (``Tensor.backward()``, first order), as a lean
-    loop: the same steps without the bookkeeping for ``inputs`` and ``create_graph``."""
+    loop: the same steps without the bookkeeping for ``inputs`` and ``create_graph``. Only the
+    op-made tensors are sorted and visited; the gradients left in ``grads`` afterwards are the
+    leaves', each complete (every consumer has run), and are stored last."""
     ndarray = np.ndarray
     pop, get = grads.pop, grads.get
+    freed = _FREED
+    order = _toposort_nodes(roots)
     prev_mode = _GradMode.enabled
     _GradMode.enabled = False
     try:
@@ -262,14 +288,9 @@ def _backward_into_leaves(order, grads, retain_graph, Tensor):
             if g is None:
                 continue
             ctx = t._ctx
-            if ctx is None or t._retains_grad:
-                if t.grad is None and ctx is None and _can_steal(g, t.data):
-                    t.grad = Tensor._wrap(g)  # nothing else holds this fresh array: keep it
-                else:
-                    _accumulate(t, g, False, Tensor)
-                if ctx is None:
-                    continue
-            if ctx.saved is _FREED:
+            if t._retains_grad:
+                _accumulate(t, g, False, Tensor)
+            if ctx.saved is freed:
                 raise RuntimeError(_FREED_MESSAGE.format(op=type(ctx).__name__))
             parent_grads = ctx.backward(g)
             if type(parent_grads) is not tuple:
@@ -290,7 +311,16 @@ def _backward_into_leaves(order, grads, retain_graph, Tensor):
             # reference count sees only the grads dict's.
             parent_grads = pg = prev = None
             if not retain_graph:
-                ctx.saved = _FREED
+                ctx.saved = freed
+        popitem = grads.popitem
+        while grads:
+            t, g = popitem()
+            if t._ctx is not None:  # an op-made tensor no path reached (not possible from roots)
+                continue
+            if t.grad is None and _can_steal(g, t.data):
+                t.grad = Tensor._wrap(g)  # nothing else holds this fresh array: keep it
+            else:
+                _accumulate(t, g, False, Tensor)
     finally:
         _GradMode.enabled = prev_mode
 

@@ -234,25 +234,33 @@ class Function:
         Tensor = _Tensor or _load_tensor()
         node = cls.__new__(cls)
         node.saved = ()
-        arrays = []
-        parents = []
-        needs_grad = False
-        for x in inputs:
+        if len(inputs) == 1:  # unary ops (activations, reductions, reshapes): no loop
+            x = inputs[0]
             if isinstance(x, Tensor):
-                a = x.data
-                if x._requires_grad:
-                    needs_grad = True
-                for b in arrays:
-                    if b is a:
-                        # Two inputs share one array (x and x.detach()): give forward distinct
-                        # objects so that saved values map back to the right input (_as_tensor).
-                        a = a.view()
-                        break
-                arrays.append(a)
-                parents.append(x)
+                arrays, parents, needs_grad = (x.data,), inputs, x._requires_grad
             else:
-                arrays.append(x)
-                parents.append(None)
+                arrays, parents, needs_grad = inputs, (None,), False
+        else:
+            arrays = []
+            parents = []
+            needs_grad = False
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    a = x.data
+                    if x._requires_grad:
+                        needs_grad = True
+                    for b in arrays:
+                        if b is a:
+                            # Two inputs share one array (x and x.detach()): give forward distinct
+                            # objects so that saved values map back to the right input (_as_tensor).
+                            a = a.view()
+                            break
+                    arrays.append(a)
+                    parents.append(x)
+                else:
+                    arrays.append(x)
+                    parents.append(None)
+            arrays, parents = tuple(arrays), tuple(parents)
         try:
             out = node.forward(*arrays, **options)
         except ValueError as e:
@@ -271,7 +279,7 @@ class Function:
             if any(v is raw for v in node.saved):
                 node.saved = tuple(out if v is raw else v for v in node.saved)
         if needs_grad and _GradMode.enabled:
-            node.parents = tuple(parents)
-            node.input_arrays = tuple(arrays)
+            node.parents = parents
+            node.input_arrays = arrays
             return Tensor._from_op(out, node)
         return Tensor._wrap(out)

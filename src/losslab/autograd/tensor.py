@@ -162,7 +162,7 @@ class Tensor:
                     f"tensor has shape {self.shape}; reduce it first (e.g. .sum() or .mean()) or "
                     f"pass gradient= with shape {self.shape}"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape, self.data.dtype)  # ones_like without its Python wrapper
         else:
             g = as_array(gradient, self.data.dtype, argname="gradient")
             if g.shape != self.shape:

@@ -721,6 +721,19 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
         (2016), "Rethinking the Inception architecture" (label smoothing).
     """
     fn = "cross_entropy"
+    if (reduction == "mean" and weight is None and sample_weight is None
+            and type(reduction) is str and type(ignore_index) is int
+            and type(label_smoothing) in (float, int) and label_smoothing == 0 and isinstance(input, Tensor) and isinstance(target, Tensor)):
+        # The common case (issue 8): (N, C) logits and N class indices, all valid. Checked with a
+        # min and a max instead of the general path's masks; anything else (an index out of
+        # range, an ignored target, another shape) falls through to the full checks below.
+        x, idx = input.data, target.data
+        if (x.dtype.kind == "f" and x.ndim == 2 and idx.dtype.kind in "iu"
+                and idx.shape == (x.shape[0],) and x.shape[0] > 0):
+            n_classes = x.shape[1]
+            if (idx.min() >= 0 and idx.max() < n_classes
+                    and (not 0 <= ignore_index < n_classes or not (idx == ignore_index).any())):
+                return SoftmaxCrossEntropyMean.apply(input, idx=idx.astype(np.int64, copy=False))
     check_reduction(reduction, fn)
     ls = _check_label_smoothing(label_smoothing, fn)
     input, class_dim = _class_input(input, fn)

@@ -30,7 +30,8 @@ FLAT_MAX_NUMEL = 16384
 class FlatGroup:
     """Flat buffers for the small parameters of one param group, with one view per parameter."""
 
-    __slots__ = ("params", "keys", "flats", "views", "grad", "buf", "buf_views")
+    __slots__ = ("params", "keys", "flats", "views", "grad", "buf", "buf_views", "steps",
+                 "step_views")
 
     def __init__(self, params: list, state, keys: tuple, init):
         """``init(p, state)`` fills the state of a parameter that has none; the arrays named by
@@ -60,6 +61,17 @@ class FlatGroup:
             self.views.append(tuple(vs))
             self.buf_views.append(self.buf[off:off + n].reshape(shape))
             off += n
+        # The 0-d ``step`` counters too, when they are all 0-d arrays of one dtype with one value
+        # (always so for steps taken by this optimizer): one flat array, ``+= 1`` once per step.
+        steps = [state[p].get("step") for p in params]
+        s0 = steps[0]
+        self.steps = self.step_views = None
+        if all(type(s) is np.ndarray and s.shape == () and s.dtype == s0.dtype and s == s0
+               for s in steps):
+            self.steps = np.full(len(params), s0, dtype=s0.dtype)
+            self.step_views = tuple(self.steps[i:i + 1].reshape(()) for i in range(len(params)))
+            for p, v in zip(params, self.step_views):
+                state[p]["step"] = v
 
     def matches(self, params: list, state) -> bool:
         """Whether the cached layout is still the optimizer's: the same parameters, each
@@ -75,6 +87,10 @@ class FlatGroup:
                 return False
             for k, v in zip(keys, vs):
                 if st.get(k) is not v:
+                    return False
+        if self.step_views is not None:
+            for p, v in zip(params, self.step_views):
+                if state[p].get("step") is not v:
                     return False
             if p.data.shape != vs[0].shape:
                 return False

@@ -296,9 +296,14 @@ class Adam(Optimizer):
         fg = cache.get(gi)
         if fg is None or not fg.matches(small, state):
             fg = cache[gi] = _flat.FlatGroup(small, state, ("exp_avg", "exp_avg_sq"), _init_state)
-        ts = [A.advance_step(state[p]) for p in small]
-        t = ts[0]
-        if ts.count(t) != len(ts):  # steps differ (a loaded state): one parameter at a time
+        if fg.steps is not None:  # one counter array for the group, all at the same count
+            fg.steps += 1
+            t = float(fg.steps[0])
+            ts = None
+        else:
+            ts = [A.advance_step(state[p]) for p in small]
+            t = ts[0]
+        if ts is not None and ts.count(t) != len(ts):  # steps differ (a loaded state): one at a time
             for p, g, tp in zip(small, grads, ts):
                 st = state[p]
                 adam_update(p.data, g, st["exp_avg"], st["exp_avg_sq"], step=tp, lr=lr,

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import expit as _expit
 
 from .. import dtypes
-from ..function import Function
+from ..function import ArrayOps, Function
 from ..tensor import Tensor, as_array
 
 __all__ = [
@@ -384,7 +384,8 @@ class Sigmoid(Function):
         return out
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        # self.saved directly in a first-order pass (saved_tensors is a property call)
+        (out,) = self.saved if self.ops is ArrayOps else self.saved_tensors
         return g * out * (1.0 - out)
 
 
@@ -397,6 +398,8 @@ class Relu(Function):
         return out
 
     def backward(self, g):
+        if self.ops is ArrayOps:
+            return g * (self.saved[0] > 0)
         (out,) = self.saved_tensors
         mask = (out.data if isinstance(out, Tensor) else out) > 0
         return g * mask
