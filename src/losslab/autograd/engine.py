@@ -6,6 +6,7 @@ that undoes broadcasting for every op.
 """
 from __future__ import annotations
 
+import heapq
 import sys
 import threading
 
@@ -249,41 +250,26 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return captured
 
 
-def _toposort_nodes(roots) -> list:
-    """:func:`toposort` restricted to the tensors made by a recorded op (the leaves are left
-    out: :func:`_backward_into_leaves` finds them in its gradient table at the end)."""
-    order = []
-    visited = set()
-    stack = [(r, False) for r in roots if r._ctx is not None]
-    pop, push, seen = stack.pop, stack.append, visited.add
-    while stack:
-        t, expanded = pop()
-        if expanded:
-            order.append(t)
-            continue
-        if t in visited:
-            continue
-        seen(t)
-        push((t, True))
-        for p in t._ctx.parents:
-            if p is not None and p._ctx is not None and p not in visited:
-                push((p, False))
-    return order
-
-
 def _backward_into_leaves(roots, grads, retain_graph, Tensor):
     """The common case of :func:`run_backward` (``Tensor.backward()``, first order), as a lean
-    loop: the same steps without the bookkeeping for ``inputs`` and ``create_graph``. Only the
-    op-made tensors are sorted and visited; the gradients left in ``grads`` afterwards are the
-    leaves', each complete (every consumer has run), and are stored last."""
+    loop: the same steps without the bookkeeping for ``inputs`` and ``create_graph``.
+
+    No separate topological sort: as PyTorch's engine does, the pending op-made tensors wait in a
+    heap keyed by their creation number (``_seq``) and the newest runs first. A tensor's consumers
+    are all newer than it, and each reachable consumer is pending before it is popped, so every
+    gradient is complete when its node runs. The gradients left in ``grads`` afterwards are the
+    leaves', each complete, and are stored last."""
     ndarray = np.ndarray
     pop, get = grads.pop, grads.get
     freed = _FREED
-    order = _toposort_nodes(roots)
+    heap = [(-t._seq, t) for t in grads if t._ctx is not None]
+    heapq.heapify(heap)
+    heappush, heappop = heapq.heappush, heapq.heappop
     prev_mode = _GradMode.enabled
     _GradMode.enabled = False
     try:
-        for t in reversed(order):
+        while heap:
+            t = heappop(heap)[1]
             g = pop(t, None)
             if g is None:
                 continue
@@ -306,7 +292,12 @@ def _backward_into_leaves(roots, grads, retain_graph, Tensor):
                 if pg.dtype != pdata.dtype:
                     pg = pg.astype(pdata.dtype)
                 prev = get(p)
-                grads[p] = pg if prev is None else prev + pg
+                if prev is None:
+                    grads[p] = pg
+                    if p._ctx is not None:
+                        heappush(heap, (-p._seq, p))
+                else:
+                    grads[p] = prev + pg
             # Drop this frame's references to the gradients handed on, so that _can_steal's
             # reference count sees only the grads dict's.
             parent_grads = pg = prev = None

@@ -6,6 +6,7 @@ file, so the list of Tensor methods and the function behind each is in one place
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -14,6 +15,10 @@ from . import dtypes
 from .engine import _GradMode, run_backward
 
 __all__ = ["Tensor", "tensor", "as_array"]
+
+#: Sequence numbers of op-made tensors (PyTorch's ``sequence_nr``): the backward pass runs the
+#: pending node with the highest number first, which is a valid reverse topological order.
+_next_seq = itertools.count().__next__
 
 
 def as_array(data, dtype=None, *, argname: str = "data") -> np.ndarray:
@@ -67,7 +72,7 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_seq", "__weakref__")
     # Make NumPy hand mixed expressions (ndarray + Tensor) back to Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -99,6 +104,7 @@ class Tensor:
         t._ctx = ctx
         t._requires_grad = True
         t._retains_grad = False
+        t._seq = _next_seq()  # creation order: a consumer is always newer than its inputs
         return t
 
     # -- autograd attributes ---------------------------------------------------------------
@@ -162,7 +168,9 @@ class Tensor:
                     f"tensor has shape {self.shape}; reduce it first (e.g. .sum() or .mean()) or "
                     f"pass gradient= with shape {self.shape}"
                 )
-            g = np.ones(self.data.shape, self.data.dtype)  # ones_like without its Python wrapper
+            d = self.data
+            # a scalar loss's 1 without np.ones's Python wrapper
+            g = np.array(1, dtype=d.dtype) if d.shape == () else np.ones(d.shape, d.dtype)
         else:
             g = as_array(gradient, self.data.dtype, argname="gradient")
             if g.shape != self.shape:

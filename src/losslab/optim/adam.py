@@ -243,7 +243,8 @@ class Adam(Optimizer):
         with no_grad():
             for gi, group in enumerate(self.param_groups):
                 lr = A.num(group["lr"])
-                beta1, beta2 = (A.num(b) for b in group["betas"])
+                beta1, beta2 = group["betas"]
+                beta1, beta2 = A.num(beta1), A.num(beta2)
                 amsgrad = group["amsgrad"]
                 params = group["params"]
                 if (not amsgrad and not group["maximize"] and group["weight_decay"] == 0
