@@ -201,7 +201,7 @@ def test_state_dict_mid_run_resume_and_torch_load():
     (dict(eps=(None, -1.0)), ValueError, "epsilon2 should be >= 0"),
     (dict(eps=1e-3), TypeError, r"eps must be a pair \(eps1, eps2\)"),
     (dict(eps=(None, None)), TypeError, "epsilon2"),
-    (dict(d=0.5), ValueError, r"Invalid clipping threshold value: d=0.5; expected a number >= 1.0"),
+    (dict(d=0.5), ValueError, r"Invalid clipping threshold value: d=0.5; expected a finite number >= 1.0"),
     (dict(weight_decay=-0.1), ValueError, "Invalid weight_decay value"),
     (dict(maximize="yes"), TypeError, "maximize must be True or False"),
 ])

@@ -149,7 +149,7 @@ def test_state_dict_mid_run_resume_and_torch_load():
 
 # -- validation -------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(lr=-0.01), ValueError, r"Adagrad: Invalid learning rate: lr=-0.01; expected a number >= 0"),
+    (dict(lr=-0.01), ValueError, r"Adagrad: Invalid learning rate: lr=-0.01; expected a finite number >= 0"),
     (dict(lr=float("nan")), ValueError, "lr=nan"),
     (dict(lr_decay=-1.0), ValueError, r"Invalid lr_decay value: lr_decay=-1.0"),
     (dict(weight_decay=-1.0), ValueError, r"Invalid weight_decay value"),

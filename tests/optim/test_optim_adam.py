@@ -192,7 +192,7 @@ def test_amsgrad_switched_on_mid_run_starts_its_maximum():
 
 # -- validation -------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(lr=-1e-3), ValueError, r"Adam: Invalid learning rate: lr=-0.001; expected a number >= 0"),
+    (dict(lr=-1e-3), ValueError, r"Adam: Invalid learning rate: lr=-0.001; expected a finite number >= 0"),
     (dict(lr=float("nan")), ValueError, "Invalid learning rate: lr=nan"),
     (dict(lr="1e-3"), TypeError, "lr must be a real number"),
     (dict(lr=ll.tensor([0.1, 0.2])), ValueError, "Tensor lr must be 1-element"),
@@ -202,7 +202,7 @@ def test_amsgrad_switched_on_mid_run_starts_its_maximum():
     (dict(betas=(0.9,)), TypeError, r"betas must be a pair \(beta1, beta2\)"),
     (dict(betas=0.9), TypeError, "betas must be a pair"),
     (dict(betas=(0.9, "x")), TypeError, r"betas\[1\] must be a real number"),
-    (dict(eps=-1e-8), ValueError, r"Invalid epsilon value: eps=-1e-08; expected a number >= 0"),
+    (dict(eps=-1e-8), ValueError, r"Invalid epsilon value: eps=-1e-08; expected a finite number >= 0"),
     (dict(eps=float("nan")), ValueError, "epsilon"),
     (dict(weight_decay=-0.1), ValueError, r"Invalid weight_decay value: weight_decay=-0.1"),
     (dict(amsgrad=None), TypeError, "amsgrad must be True or False"),

@@ -160,7 +160,7 @@ def test_state_dict_mid_run_resume_and_torch_load():
     (dict(lr=-0.01), ValueError, r"ASGD: Invalid learning rate: lr=-0.01"),
     (dict(lr=float("nan")), ValueError, "lr=nan"),
     (dict(weight_decay=-1.0), ValueError, "Invalid weight_decay value"),
-    (dict(lambd=-1e-4), ValueError, r"Invalid lambd value: lambd=-0.0001; expected a number >= 0"),
+    (dict(lambd=-1e-4), ValueError, r"Invalid lambd value: lambd=-0.0001; expected a finite number >= 0"),
     (dict(alpha=-0.75), ValueError, "Invalid alpha value"),
     (dict(t0=-1), ValueError, "Invalid t0 value"),
     (dict(t0="10"), TypeError, "t0 must be a real number"),

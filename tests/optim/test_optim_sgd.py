@@ -298,3 +298,28 @@ def test_default_style_keeps_torch_group_keys_and_bad_style_is_refused():
         SGD([w], lr=0.1, momentum=0.9, momentum_style="keras")
     with pytest.raises(ValueError, match="momentum_style must be one of"):
         sgd_update(np.ones(1), np.ones(1), lr=0.1, momentum=0.9, momentum_style="keras")
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("setting", ["lr", "weight_decay"])
+def test_infinite_hyperparameters_are_refused(opt_name, setting):
+    # torch accepts lr=inf or weight_decay=inf and then produces inf/NaN weights on the first
+    # step; losslab says so at construction
+    import losslab as ll
+    from losslab import optim
+
+    p = [ll.zeros(2, requires_grad=True)]
+    kwargs = {"lr": 0.01, setting: float("inf")}
+    with pytest.raises(ValueError, match=f"{setting}=inf; expected a finite number"):
+        getattr(optim, opt_name)(p, **kwargs)
+
+
+def test_sgd_infinite_momentum_and_nan_dampening_are_refused():
+    import losslab as ll
+    from losslab import optim
+
+    p = [ll.zeros(2, requires_grad=True)]
+    with pytest.raises(ValueError, match="momentum=inf; expected a finite number"):
+        optim.SGD(p, lr=0.1, momentum=float("inf"))
+    with pytest.raises(ValueError, match="dampening=nan; expected a finite number"):
+        optim.SGD(p, lr=0.1, momentum=0.9, dampening=float("nan"))

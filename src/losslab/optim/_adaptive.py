@@ -5,6 +5,8 @@ named textbook conventions (options stored in a param group only when they diffe
 so that a default optimizer's ``state_dict`` is key for key ``torch.optim``'s)."""
 from __future__ import annotations
 
+import math
+
 import numbers
 from typing import Any
 
@@ -109,8 +111,8 @@ def check_lr(o: dict, where: str) -> None:
         v = float(lr)
     else:
         raise TypeError(f"{where}: lr must be a real number (or a 1-element Tensor), got {lr!r}")
-    if not v >= 0.0:
-        raise ValueError(f"{where}: Invalid learning rate: lr={lr!r}; expected a number >= 0")
+    if not 0.0 <= v < math.inf:  # NaN fails both comparisons; an infinite lr makes every step inf
+        raise ValueError(f"{where}: Invalid learning rate: lr={lr!r}; expected a finite number >= 0")
 
 
 def check_range(o: dict, name: str, where: str, *, lo: float = 0.0, hi: float | None = None,
@@ -119,10 +121,10 @@ def check_range(o: dict, name: str, where: str, *, lo: float = 0.0, hi: float | 
     v = o[name]
     if not is_real(v):
         raise TypeError(f"{where}: {name} must be a real number, got {v!r}")
-    ok = v >= lo and (hi is None or (v < hi if hi_open else v <= hi))
+    ok = v >= lo and (v < math.inf if hi is None else (v < hi if hi_open else v <= hi))
     if not ok:
         expected = (f"{lo} <= {name} {'<' if hi_open else '<='} {hi}" if hi is not None
-                    else f"a number >= {lo}")
+                    else f"a finite number >= {lo}")
         raise ValueError(f"{where}: Invalid {label or name} value: {name}={v!r}; expected {expected}")
 
 

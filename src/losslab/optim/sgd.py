@@ -6,6 +6,8 @@ optimizer is the same, only the gradient it is given changes (seed 003, §6–8)
 """
 from __future__ import annotations
 
+import math
+
 import numbers
 
 import numpy as np
@@ -147,17 +149,21 @@ def _check_options(o: dict, where: str) -> None:
         lr_v = float(lr)
     else:
         raise TypeError(f"{where}: lr must be a real number (or a 1-element Tensor), got {lr!r}")
-    if not lr_v >= 0.0:
-        raise ValueError(f"{where}: Invalid learning rate: lr={lr!r}; expected a number >= 0")
+    if not 0.0 <= lr_v < math.inf:
+        raise ValueError(f"{where}: Invalid learning rate: lr={lr!r}; expected a finite number >= 0")
     for name in ("momentum", "dampening", "weight_decay"):
         if not _is_real(o[name]):
             raise TypeError(f"{where}: {name} must be a real number, got {o[name]!r}")
-    if not o["momentum"] >= 0.0:
-        raise ValueError(f"{where}: Invalid momentum value: momentum={o['momentum']!r}; expected >= 0")
-    if not o["weight_decay"] >= 0.0:
+    if not 0.0 <= o["momentum"] < math.inf:
+        raise ValueError(f"{where}: Invalid momentum value: momentum={o['momentum']!r}; expected a finite "
+                         "number >= 0")
+    if not 0.0 <= o["weight_decay"] < math.inf:
         raise ValueError(
-            f"{where}: Invalid weight_decay value: weight_decay={o['weight_decay']!r}; expected >= 0"
+            f"{where}: Invalid weight_decay value: weight_decay={o['weight_decay']!r}; expected a finite "
+            "number >= 0"
         )
+    if not math.isfinite(o["dampening"]):
+        raise ValueError(f"{where}: Invalid dampening value: dampening={o['dampening']!r}; expected a finite number")
     for name in ("nesterov", "maximize", "differentiable"):
         if not isinstance(o[name], (bool, np.bool_)):
             raise TypeError(f"{where}: {name} must be True or False, got {o[name]!r}")
