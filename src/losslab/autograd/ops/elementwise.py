@@ -17,7 +17,6 @@ import math
 import numbers
 
 import numpy as np
-from scipy.special import expit as _expit
 
 from .. import dtypes
 from ..function import ArrayOps, Function
@@ -369,9 +368,16 @@ class Tanh(Function):
         return g * (1.0 - out * out)
 
 
+_expit = None  # scipy.special.expit, imported on first use: scipy.special costs ~0.2 s of import time
+
+
 def _sigmoid_array(x):
     # SciPy's expit is a stable ufunc (no overflow for x < -709, unlike the naive 1/(1+exp(-x)))
     # and keeps float32 as float32; one ufunc call instead of five temporaries.
+    global _expit
+    if _expit is None:
+        from scipy.special import expit
+        _expit = expit
     return _expit(x)
 
 
