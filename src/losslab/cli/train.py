@@ -314,10 +314,10 @@ def _plots(out_dir: Path, run: Run, split, task: str) -> list:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    from .._atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2, default=_json_default)
-    os.replace(tmp, path)
 
 
 def _json_default(v):
