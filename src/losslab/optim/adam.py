@@ -21,6 +21,24 @@ __all__ = ["Adam", "adam_update"]
 EPS_STYLES = ("pytorch", "epsilon_hat")
 
 
+def _update_moments(g, exp_avg, exp_avg_sq, buf, beta1: float, beta2: float) -> None:
+    """m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g², in place, with torch's operations in
+    torch's order (``exp_avg.lerp_(g, 1 − β1)``; ``exp_avg_sq.mul_(β2).addcmul_(g, g, 1 − β2)``);
+    ``buf`` is a work array of g's shape. Shared by the per-parameter kernel and the flat path."""
+    w1 = 1 - beta1
+    np.subtract(g, exp_avg, out=buf)
+    if abs(w1) < 0.5:  # torch.lerp's two forms (A.lerp_): a + w(b − a), or b − (b − a)(1 − w)
+        buf *= w1
+        exp_avg += buf
+    else:
+        buf *= 1 - w1
+        np.subtract(g, buf, out=exp_avg)
+    exp_avg_sq *= beta2
+    np.multiply(g, 1 - beta2, out=buf)
+    buf *= g
+    exp_avg_sq += buf
+
+
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None = None,
                 exp_avg_sq: np.ndarray | None = None, max_exp_avg_sq: np.ndarray | None = None, *,
                 step: float, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
@@ -92,18 +110,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray | None 
     # The same operations, in the same order, as torch.optim.Adam's single-tensor path
     # (lerp_, mul_ + addcmul_, sqrt / √bc2 + ε, addcdiv_), written as in-place ufuncs into the
     # state arrays and one work buffer, so that no temporary is allocated.
-    w1 = 1 - beta1
-    np.subtract(g, exp_avg, out=buf)
-    if abs(w1) < 0.5:  # torch.lerp's two forms (A.lerp_): a + w(b − a), or b − (b − a)(1 − w)
-        buf *= w1
-        exp_avg += buf
-    else:
-        buf *= 1 - w1
-        np.subtract(g, buf, out=exp_avg)
-    exp_avg_sq *= beta2
-    np.multiply(g, 1 - beta2, out=buf)
-    buf *= g
-    exp_avg_sq += buf
+    _update_moments(g, exp_avg, exp_avg_sq, buf, beta1, beta2)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
@@ -312,18 +319,7 @@ class Adam(Optimizer):
             return True
         g = fg.gather_grads(grads)
         exp_avg, exp_avg_sq, buf = fg.flats["exp_avg"], fg.flats["exp_avg_sq"], fg.buf
-        w1 = 1 - beta1
-        np.subtract(g, exp_avg, out=buf)
-        if abs(w1) < 0.5:
-            buf *= w1
-            exp_avg += buf
-        else:
-            buf *= 1 - w1
-            np.subtract(g, buf, out=exp_avg)
-        exp_avg_sq *= beta2
-        np.multiply(g, 1 - beta2, out=buf)
-        buf *= g
-        exp_avg_sq += buf
+        _update_moments(g, exp_avg, exp_avg_sq, buf, beta1, beta2)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         np.sqrt(exp_avg_sq, out=buf)
