@@ -43,12 +43,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
-import platform
-import statistics
-import time
+import pathlib
+import sys
 
 import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # run as a script or loaded by path (the smoke test)
+    sys.path.insert(0, str(HERE))
+
+from _timing import geomean, machine_line, measure, setup_threads  # noqa: E402
 
 import losslab as ll
 import losslab.optim as optim
@@ -63,74 +67,6 @@ EXTRA = {"sgd": {"momentum": 0.9}}
 CHECK_TOL = 1e-6  # the check runs in float64
 CHECK_TOL_BF16 = 5e-2  # Muon: PyTorch's Newton–Schulz runs in bfloat16
 LBFGS_BATCH = 64
-
-
-# ----------------------------------------------------------------------------- machine, timing
-def setup_threads(threads: int = 1):
-    """Give PyTorch and NumPy's BLAS the same number of threads (default 1: NumPy's elementwise
-    ops, most of losslab's work, run on one thread anyway, and on a busy machine a second
-    thread pool spinning beside the other only adds noise). Returns (torch threads, BLAS
-    threads or None when threadpoolctl is not installed to set and read them, a function that
-    restores the previous settings)."""
-    import torch
-
-    blas, limiter = None, None
-    try:
-        import threadpoolctl
-
-        limiter = threadpoolctl.threadpool_limits(threads)  # process-wide, as torch's setting
-        blas = max((p["num_threads"] for p in threadpoolctl.threadpool_info()
-                    if p.get("user_api") == "blas"), default=None)
-    except ImportError:
-        pass
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-
-    def restore():
-        torch.set_num_threads(before)
-        if limiter is not None:
-            limiter.restore_original_limits()
-
-    return torch.get_num_threads(), blas, restore
-
-
-def machine_line(torch_threads: int, blas_threads) -> str:
-    import torch
-
-    return (f"machine: {os.cpu_count()} cores, {platform.machine()}; Python {platform.python_version()}; "
-            f"numpy {np.__version__} (BLAS threads {blas_threads if blas_threads else '?'}); "
-            f"torch {torch.__version__} (threads {torch_threads}); load average {os.getloadavg()[0]:.2f}")
-
-
-def _loop_us(call, number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        call()
-    return (time.perf_counter() - t0) / number * 1e6
-
-
-def measure(calls: dict, reps: int, min_time: float, quick: bool = False) -> dict:
-    """Median µs per call of each callable, timed round-robin over ``reps`` rounds."""
-    if quick:
-        for call in calls.values():
-            call()
-        return {name: _loop_us(call, 2) for name, call in calls.items()}
-    number = {}
-    for name, call in calls.items():
-        for _ in range(5):
-            call()
-        per = _loop_us(call, 5) / 1e6
-        number[name] = max(5, int(min_time / max(per, 1e-9)))
-    samples = {name: [] for name in calls}
-    for _ in range(reps):
-        for name, call in calls.items():
-            samples[name].append(_loop_us(call, number[name]))
-    return {name: statistics.median(s) for name, s in samples.items()}
-
-
-def geomean(values) -> float:
-    values = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
 # ----------------------------------------------------------------------------- problem
