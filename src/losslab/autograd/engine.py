@@ -30,6 +30,16 @@ class _GradModeState(threading.local):
 _GradMode = _GradModeState()
 
 
+class _CaptureState(threading.local):
+    """The recorder of a step being captured for replay in this thread (``autograd/capture.py``),
+    or None. ``Function.apply`` hands it every op it runs; reading it is one attribute lookup."""
+
+    recorder = None
+
+
+_CAPTURE = _CaptureState()
+
+
 def is_grad_enabled() -> bool:
     """Return True when operations are being recorded for backpropagation."""
     return _GradMode.enabled

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import _FREED, _GradMode
+from .engine import _CAPTURE, _FREED, _GradMode
 
 __all__ = ["Function", "OP_REGISTRY", "ArrayOps", "TensorOps"]
 
@@ -272,14 +272,26 @@ class Function:
                 "(aligned from the right, each dimension pair must be equal or contain a 1)"
             ) from None
         if type(out) is not np.ndarray:
-            # NumPy returns scalars, not 0-d arrays, from 0-d ufuncs and full reductions. Keep the
-            # saved copy identical to the output's .data, or create_graph would take the saved
-            # output for a constant and second derivatives would miss its dependence on x.
-            raw, out = out, np.asarray(out)
-            if any(v is raw for v in node.saved):
-                node.saved = tuple(out if v is raw else v for v in node.saved)
+            out = as_output_array(node, out)
         if needs_grad and _GradMode.enabled:
             node.parents = parents
             node.input_arrays = arrays
-            return Tensor._from_op(out, node)
-        return Tensor._wrap(out)
+            result = Tensor._from_op(out, node)
+        else:
+            result = Tensor._wrap(out)
+        recorder = _CAPTURE.recorder
+        if recorder is not None:  # a step being captured for replay (autograd/capture.py)
+            recorder.record(node, arrays, options, result)
+        return result
+
+
+def as_output_array(node, out) -> np.ndarray:
+    """``out`` (a forward's result that is not an ndarray) as an ndarray.
+
+    NumPy returns scalars, not 0-d arrays, from 0-d ufuncs and full reductions. The saved copy is
+    kept identical to the output's ``.data``, or create_graph would take the saved output for a
+    constant and second derivatives would miss its dependence on x."""
+    raw, out = out, np.asarray(out)
+    if any(v is raw for v in node.saved):
+        node.saved = tuple(out if v is raw else v for v in node.saved)
+    return out

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
-from .engine import _GradMode, run_backward
+from .engine import _CAPTURE, _GradMode, run_backward
 
 __all__ = ["Tensor", "tensor", "as_array"]
 
@@ -240,6 +240,8 @@ class Tensor:
             raise ValueError(
                 f"item: only one-element tensors can be converted to Python scalars, got shape {self.shape}"
             )
+        if _CAPTURE.recorder is not None:
+            _CAPTURE.recorder.value_read("item()")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -248,9 +250,13 @@ class Tensor:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
+        if _CAPTURE.recorder is not None:
+            _CAPTURE.recorder.value_read("numpy()")
         return self.data
 
     def tolist(self):
+        if _CAPTURE.recorder is not None:
+            _CAPTURE.recorder.value_read("tolist()")
         return self.data.tolist()
 
     def __float__(self):
@@ -265,11 +271,15 @@ class Tensor:
                 f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
+        if _CAPTURE.recorder is not None:
+            _CAPTURE.recorder.value_read("bool()")
         return bool(self.data)
 
     def __index__(self):
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
+        if _CAPTURE.recorder is not None:
+            _CAPTURE.recorder.value_read("an index")
         return int(self.data)
 
     __hash__ = object.__hash__

@@ -115,6 +115,20 @@ class BinaryCrossEntropyMean(BinaryCrossEntropy):
     caller checks the input's range only when it sees a nan (the warnings of those logs are
     silenced here)."""
 
+    #: replayable by ``autograd/capture.py``: the wrapper's value checks are repeated below
+    capturable = True
+
+    @staticmethod
+    def replay_check(arrays, options) -> bool:
+        """The wrapper's check of the target's range (``binary_cross_entropy``)."""
+        y = arrays[1]
+        return bool(y.min() >= 0 and y.max() <= 1)
+
+    @staticmethod
+    def replay_check_output(out) -> bool:
+        """A nan loss means an input outside [0, 1]: the eager wrapper raises for it."""
+        return bool(out == out)
+
     def forward(self, p, y):
         self.save_for_backward(p, y)
         self.in_shape = p.shape
@@ -283,7 +297,20 @@ class SoftmaxCrossEntropyMean(Function):
     with Tensor ops (softmax recomputed from x), so second derivatives come out right.
     """
 
-    def forward(self, x, idx=None):
+    #: replayable by ``autograd/capture.py``: the wrapper's value checks are repeated below
+    capturable = True
+
+    @staticmethod
+    def replay_check(arrays, options) -> bool:
+        """The wrapper's checks of the indices: all in [0, C), none equal to ``ignore``."""
+        idx, ignore = options["idx"], options.get("ignore")
+        if not (idx.min() >= 0 and idx.max() < arrays[0].shape[1]):
+            return False
+        return ignore is None or not (idx == ignore).any()
+
+    def forward(self, x, idx=None, ignore=None):
+        # ``ignore``: the caller's ignore_index when it is a valid class (the wrapper has checked
+        # that no target equals it); unused here, kept for replay_check.
         self.save_for_backward(x)
         n = x.shape[0]
         rows = np.arange(n)
@@ -731,9 +758,11 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
         if (x.dtype.kind == "f" and x.ndim == 2 and idx.dtype.kind in "iu"
                 and idx.shape == (x.shape[0],) and x.shape[0] > 0):
             n_classes = x.shape[1]
+            ignore = ignore_index if 0 <= ignore_index < n_classes else None
             if (idx.min() >= 0 and idx.max() < n_classes
-                    and (not 0 <= ignore_index < n_classes or not (idx == ignore_index).any())):
-                return SoftmaxCrossEntropyMean.apply(input, idx=idx.astype(np.int64, copy=False))
+                    and (ignore is None or not (idx == ignore).any())):
+                return SoftmaxCrossEntropyMean.apply(input, idx=idx.astype(np.int64, copy=False),
+                                                     ignore=ignore)
     check_reduction(reduction, fn)
     ls = _check_label_smoothing(label_smoothing, fn)
     input, class_dim = _class_input(input, fn)
@@ -763,7 +792,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     mask = idx != ignore_index
     if (w is None and ls == 0 and reduction == "mean" and sample_weight is None and input.ndim == 2
             and idx.shape[0] > 0 and mask.all()):
-        return SoftmaxCrossEntropyMean.apply(input, idx=idx)  # the common case, one fused node
+        ignore = ignore_index if 0 <= ignore_index < n_classes else None
+        return SoftmaxCrossEntropyMean.apply(input, idx=idx, ignore=ignore)  # one fused node
     if mask.all():
         safe, mask = idx, None
     else:

@@ -19,11 +19,12 @@ Example:
 """
 from .callbacks import Callback, EarlyStopping, LearningRateLogger, ModelCheckpoint
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from .compiled import CompiledStep, compile_step
 from .fit import TASKS, FitState, TrainingDiverged, fit, resolve_loss
 from .history import History, monitor_mode
 
 __all__ = [
     "fit", "History", "TrainingDiverged", "FitState", "resolve_loss", "TASKS", "monitor_mode",
     "Callback", "EarlyStopping", "ModelCheckpoint", "LearningRateLogger",
-    "save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT",
+    "save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "compile_step", "CompiledStep",
 ]

@@ -358,6 +358,8 @@ class Cos(Function):
 class Tanh(Function):
     """tanh x.  ∂/∂x = 1 − tanh²x (the saved output)."""
 
+    capturable = True  # a pure function of its input (autograd/capture.py)
+
     def forward(self, x):
         out = np.tanh(x)
         self.save_for_backward(out)
@@ -384,6 +386,8 @@ def _sigmoid_array(x):
 class Sigmoid(Function):
     """σ(x) = 1/(1 + e⁻ˣ).  ∂/∂x = σ(x)(1 − σ(x)). Fused for stability (no overflow)."""
 
+    capturable = True  # a pure function of its input (autograd/capture.py)
+
     def forward(self, x):
         out = _sigmoid_array(x)
         self.save_for_backward(out)
@@ -397,6 +401,8 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """max(x, 0).  ∂/∂x = 1 for x > 0, else 0 — so relu′(0) = 0 (PyTorch's convention)."""
+
+    capturable = True  # a pure function of its input (autograd/capture.py)
 
     def forward(self, x):
         out = np.maximum(x, 0)

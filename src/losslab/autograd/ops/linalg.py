@@ -44,6 +44,8 @@ class Linear(Function):
     """y = x Wᵀ + b (PyTorch's ``F.linear``), fused for speed: one node instead of three.
     ∂/∂x = g W,  ∂/∂W = gᵀ x (summed over leading batch dims),  ∂/∂b = Σ g."""
 
+    capturable = True  # a pure function of its inputs (autograd/capture.py)
+
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
         out = x @ w.T
