@@ -176,7 +176,7 @@ def jax_step_fn(layers, X, y, act, loss, opt, lr):
 
 
 def step_makers() -> dict:
-    makers = {"losslab": ts.losslab_step_fn}
+    makers = {"losslab": ts.losslab_step_fn, "compiled": ts.losslab_compiled_step_fn}
     try:
         import torch  # noqa: F401
         makers["torch"] = ts.torch_step_fn
@@ -271,7 +271,7 @@ def memory_child(workload: str, framework: str, steps: int, threads: int) -> dic
         step()
     peak = _status_kib("VmHWM")
     out = {"rss_peak_mib": (peak - start) / 1024}
-    if framework in ("losslab", "numpy"):
+    if framework in ("losslab", "compiled", "numpy"):
         import tracemalloc
         step2 = step_makers()[framework](*problem)
         tracemalloc.start()
@@ -361,7 +361,7 @@ def sweep(reps: int, min_time: float, quick: bool) -> list:
         table[f"batch {b}"] = ((784, 256, 256, 10), b, "relu", "ce", "adam", 1e-3)
     for w in widths:
         table[f"width {w}"] = ((784, w, w, 10), 128, "relu", "ce", "adam", 1e-3)
-    makers = {k: v for k, v in step_makers().items() if k in ("losslab", "torch", "numpy")}
+    makers = {k: v for k, v in step_makers().items() if k in ("losslab", "compiled", "torch", "numpy")}
     rows = []
     for name in table:
         problem = ts.make_problem(name, 0, table)
@@ -382,13 +382,18 @@ def plot_ratios(results: dict, path: str) -> None:
 
     names = list(results)
     peers = [p for p in PEERS if any(p in results[w]["us"] for w in names)]
+    # hatched bars: the compiled step (losslab.train.compile_step) over the same peer
     fig, ax = plt.subplots(figsize=(7, 3.6))
     width = 0.8 / len(peers)
     for k, peer in enumerate(peers):
         vals = [results[w]["us"]["losslab"] / results[w]["us"][peer] if peer in results[w]["us"] else 0
                 for w in names]
-        ax.bar([i + (k - (len(peers) - 1) / 2) * width for i in range(len(names))], vals, width,
-               label=f"losslab / {peer}")
+        xs = [i + (k - (len(peers) - 1) / 2) * width for i in range(len(names))]
+        bars = ax.bar(xs, vals, width, label=f"losslab / {peer}")
+        comp = [results[w]["us"]["compiled"] / results[w]["us"][peer]
+                if peer in results[w]["us"] and "compiled" in results[w]["us"] else 0 for w in names]
+        ax.bar(xs, comp, width * 0.45, color=bars.patches[0].get_facecolor(), edgecolor="black",
+               hatch="///", lw=0.5, label=f"compiled / {peer}")
     for w, peer, limit in RATIO_TARGETS:
         if w in names:
             i = names.index(w)
@@ -458,7 +463,8 @@ def main(argv=None) -> int:
         print()
         print("training step (zero_grad, forward, loss, backward, update), float32; µs/step median of "
               f"{args.reps} interleaved rounds; losslab/peer < 1: losslab faster")
-        hdr = f"{'workload':<8} {'framework':<9} {'µs/step':>11} {'losslab/this':>13} {'agree':>9} {'peak RSS MiB':>13} {'tracemalloc MiB':>16}"
+        hdr = (f"{'workload':<8} {'framework':<9} {'µs/step':>11} {'losslab/this':>13} {'compiled/this':>14} "
+               f"{'agree':>9} {'peak RSS MiB':>13} {'tracemalloc MiB':>16}")
         print(hdr)
         for w in names:
             us = results[w]["us"]
@@ -468,7 +474,10 @@ def main(argv=None) -> int:
                 tm = f"{mem['tracemalloc_peak_mib']:.2f}" if "tracemalloc_peak_mib" in mem else "-"
                 agree = results[w]["agree"][fw]
                 agree_s = "ok" if agree < 1e-4 else f"{agree:.1e}"
-                print(f"{w:<8} {fw:<9} {t:11.1f} {us['losslab'] / t:13.2f} {agree_s:>9} {rss:>13} {tm:>16}")
+                comp = f"{us['compiled'] / t:14.2f}" if "compiled" in us else f"{'-':>14}"
+                print(f"{w:<8} {fw:<9} {t:11.1f} {us['losslab'] / t:13.2f} {comp} {agree_s:>9} {rss:>13} {tm:>16}")
+        print("(compiled: the same losslab step through losslab.train.compile_step, which records the "
+              "ops once and replays them)")
         for (w, fw), mem in memory.items():
             if "error" in mem:
                 print(f"memory of {w}/{fw} failed: {mem['error']}")
@@ -506,22 +515,34 @@ def main(argv=None) -> int:
             print()
             print("sweep: ReLU MLP, CE, Adam; batch sweep on 784-256-256-10, width sweep on 784-w-w-10 "
                   "at batch 128 (µs/step)")
-            print(f"{'point':<12} {'losslab':>10} {'torch':>10} {'numpy':>10} {'ll/torch':>9} {'ll/numpy':>9}")
+            print(f"{'point':<12} {'losslab':>10} {'compiled':>10} {'torch':>10} {'numpy':>10} {'ll/torch':>9} "
+                  f"{'comp/torch':>10} {'ll/numpy':>9}")
             for name, us in sweep(2 if args.quick else max(3, args.reps // 2), 0.01 if args.quick else 0.1, args.quick):
-                print(f"{name:<12} {us['losslab']:10.1f} {us.get('torch', float('nan')):10.1f} "
-                      f"{us['numpy']:10.1f} {us['losslab'] / us.get('torch', float('nan')):9.2f} "
-                      f"{us['losslab'] / us['numpy']:9.2f}")
+                nan = float("nan")
+                print(f"{name:<12} {us['losslab']:10.1f} {us.get('compiled', nan):10.1f} {us.get('torch', nan):10.1f} "
+                      f"{us['numpy']:10.1f} {us['losslab'] / us.get('torch', nan):9.2f} "
+                      f"{us.get('compiled', nan) / us.get('torch', nan):10.2f} {us['losslab'] / us['numpy']:9.2f}")
 
         if args.plot:
             plot_ratios(results, args.plot)
             print(f"\nplot written to {args.plot}")
 
         if args.check:
-            missed = []
+            missed, compiled_only = [], []
             for w, peer, limit in RATIO_TARGETS:
                 if w in results and peer in results[w]["us"]:
-                    r = results[w]["us"]["losslab"] / results[w]["us"][peer]
-                    (missed if r > limit else []).append(f"{w}: losslab/{peer} = {r:.2f} > {limit}")
+                    us = results[w]["us"]
+                    r = us["losslab"] / us[peer]
+                    rc = us["compiled"] / us[peer] if "compiled" in us else None
+                    if r <= limit:
+                        continue
+                    if rc is not None and rc <= limit:
+                        compiled_only.append(f"{w}: losslab/{peer} = {r:.2f} eager, {rc:.2f} with "
+                                             f"compile_step (target ≤ {limit})")
+                    else:
+                        missed.append(f"{w}: losslab/{peer} = {r:.2f} eager"
+                                      + (f", {rc:.2f} with compile_step" if rc is not None else "")
+                                      + f" > {limit}")
             if gemm is not None and "large" in results:
                 frac = gemm["us"]["numpy"] / results["large"]["us"]["losslab"]
                 if frac < GEMM_TARGET:
@@ -532,12 +553,16 @@ def main(argv=None) -> int:
                     missed.append(f"{w}: peak memory {a['rss_peak_mib']:.1f} MiB > PyTorch's "
                                   f"{b['rss_peak_mib']:.1f} MiB")
             print()
+            if compiled_only:
+                print("targets met only through compile_step:")
+                for m in compiled_only:
+                    print("  " + m)
             if missed:
                 print("targets missed:")
                 for m in missed:
                     print("  " + m)
                 return 1
-            print("all targets met")
+            print("all targets met" + (" (the ones above through compile_step)" if compiled_only else ""))
         return 0
     finally:
         restore()

@@ -54,7 +54,8 @@ def make_problem(name: str, seed: int = 0, workloads: dict | None = None):
 
 
 # ----------------------------------------------------------------------------------- losslab
-def losslab_step_fn(layers, X, y, act, loss, opt, lr):
+def losslab_parts(layers, X, y, act, loss, opt, lr):
+    """(model, optimizer, loss function, input, target) of a workload, in losslab."""
     from losslab import nn, optim
     from losslab.losses import binary_cross_entropy, cross_entropy
 
@@ -72,8 +73,13 @@ def losslab_step_fn(layers, X, y, act, loss, opt, lr):
             mods.append(nn.Sigmoid())
     model = nn.Sequential(*mods)
     opt = optim.SGD(model.parameters(), lr=lr) if opt == "sgd" else optim.Adam(model.parameters(), lr=lr)
-    xt, yt = ll.tensor(X), ll.tensor(y)
     loss_fn = binary_cross_entropy if loss == "bce" else cross_entropy
+    return model, opt, loss_fn, ll.tensor(X), ll.tensor(y)
+
+
+def losslab_step_fn(layers, X, y, act, loss, opt, lr):
+    """The eager step, written as in PyTorch."""
+    model, opt, loss_fn, xt, yt = losslab_parts(layers, X, y, act, loss, opt, lr)
 
     def step():
         opt.zero_grad()
@@ -83,6 +89,16 @@ def losslab_step_fn(layers, X, y, act, loss, opt, lr):
         return out
 
     return step
+
+
+def losslab_compiled_step_fn(layers, X, y, act, loss, opt, lr):
+    """The same step through ``losslab.train.compile_step``: the first call runs eagerly and
+    records the ops, later calls replay the same kernels (the same numbers, bit for bit)."""
+    from losslab.train import compile_step
+
+    model, opt, loss_fn, xt, yt = losslab_parts(layers, X, y, act, loss, opt, lr)
+    step = compile_step(model, loss_fn, opt)
+    return lambda: step(xt, yt)
 
 
 # ----------------------------------------------------------------------------------- PyTorch

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import operator
+import sys
 
 import numpy as np
 
-from .engine import _CAPTURE, _FREED, _can_steal, _GradMode, sum_to
+from .engine import _CAPTURE, _FREED, _GradMode, sum_to
 from .function import as_output_array
 
 __all__ = ["CaptureError", "Recorder", "ReplayPlan", "recording", "capturable_ops"]
@@ -89,6 +90,9 @@ def recording():
         yield rec
     finally:
         _CAPTURE.recorder = None
+
+
+_getrefcount = sys.getrefcount
 
 
 class _Refused(Exception):
@@ -231,21 +235,16 @@ class ReplayPlan:
             forward.append((_forward_call(node, static, dynamic, type(out.data) is not np.ndarray),
                             _getter(srcs), out_slot))
             if out._ctx is node:  # recorded in the graph: its backward runs in the replay
-                targets, shapes, dtypes = [], [], []
-                for i, p in enumerate(node.parents):
+                edges = []  # (position in backward's result, slot, shape, dtype) of each input
+                for i, p in enumerate(node.parents):   # that wants a gradient
                     if p is None or not p._requires_grad:
-                        targets.append(None)
-                        shapes.append(None)
-                        dtypes.append(None)
                         continue
                     k = srcs[i]
                     if p._ctx is None and k not in grad_leaf:
                         raise CaptureError(f"{name} reads a tensor that requires grad but is not a "
                                            "parameter of the step")
-                    targets.append(k)
-                    shapes.append(p.data.shape)
-                    dtypes.append(p.data.dtype)
-                backward.append((node, out_slot, tuple(targets), tuple(shapes), tuple(dtypes)))
+                    edges.append((i, k, p.data.shape, p.data.dtype))
+                backward.append((node.backward, out_slot, tuple(edges), node))
         k = index.get(id(loss.data))
         if k is None or loss._ctx is None:
             raise CaptureError("the loss is not the output of a recorded op")
@@ -290,23 +289,24 @@ class ReplayPlan:
             grads = [None] * len(vals)
             grads[self.loss_slot] = (np.array(1, dtype=self.loss_dtype) if self.loss_shape == ()
                                      else np.ones(self.loss_shape, self.loss_dtype))
-            for node, out_slot, targets, shapes, dtypes in self.backward:
+            for backward, out_slot, edges, node in self.backward:
                 g = grads[out_slot]
                 if g is None:
                     continue
                 grads[out_slot] = None
-                pgs = node.backward(g)
+                pgs = backward(g)
                 if type(pgs) is not tuple:
                     pgs = (pgs,)
                 # the engine's per-edge rules (_backward_into_leaves), in the same order
-                for k, pg, shape, dtype in zip(targets, pgs, shapes, dtypes):
-                    if k is None or pg is None:
+                for i, k, shape, dtype in edges:
+                    pg = pgs[i]
+                    if pg is None:
                         continue
                     if pg.shape != shape:
                         pg = sum_to(pg, shape)
                     if type(pg) is not ndarray:
                         pg = np.asarray(pg)
-                    if pg.dtype != dtype:
+                    if pg.dtype is not dtype and pg.dtype != dtype:
                         pg = pg.astype(dtype)
                     prev = grads[k]
                     grads[k] = pg if prev is None else prev + pg
@@ -316,13 +316,17 @@ class ReplayPlan:
             return None
         finally:
             _GradMode.enabled = prev_mode
-        Tensor = self._Tensor
+        wrap = self._Tensor._wrap
         for k, t in self.grad_leaves:
             g = grads[k]
             if g is None:
                 continue
             grads[k] = None
             # as zero_grad(set_to_none=True) then backward: the fresh gradient, kept without a
-            # copy when nothing else holds it (the engine's rule)
-            t.grad = Tensor._wrap(g if _can_steal(g, t.data) else np.array(g, dtype=t.data.dtype))
+            # copy when nothing else holds it (the engine's _can_steal rule; shape and dtype are
+            # the parameter's after the edge rules above). References: g, getrefcount's argument.
+            if g.base is None and _getrefcount(g) <= 2 and g.flags.writeable:
+                t.grad = wrap(g)
+            else:
+                t.grad = wrap(np.array(g, dtype=t.data.dtype))
         return loss
