@@ -36,6 +36,9 @@ from ._reduction import (
     check_reduction, check_same_shape, doc, reduce, sample_weights,
 )
 
+# ndarray.min/max without their Python wrapper (_methods._amin): the hot paths' range checks
+_amin, _amax = np.minimum.reduce, np.maximum.reduce
+
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
     "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "SoftmaxCrossEntropy",
@@ -122,7 +125,7 @@ class BinaryCrossEntropyMean(BinaryCrossEntropy):
     def replay_check(arrays, options) -> bool:
         """The wrapper's check of the target's range (``binary_cross_entropy``)."""
         y = arrays[1]
-        return bool(y.min() >= 0 and y.max() <= 1)
+        return bool(_amin(y, axis=None) >= 0 and _amax(y, axis=None) <= 1)
 
     @staticmethod
     def replay_check_output(out) -> bool:
@@ -135,8 +138,9 @@ class BinaryCrossEntropyMean(BinaryCrossEntropy):
         n = self.n = p.size
         with np.errstate(divide="ignore", invalid="ignore"):
             log_p, log_1mp = np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
-        # Mean.forward's pairwise sum and division, as the unfused graph computes them
-        return np.add.reduce((y - 1) * log_1mp - y * log_p, axis=None) / p.dtype.type(n)
+        # Mean.forward's pairwise sum and division, as the unfused graph computes them; a 0-d
+        # array, not NumPy's scalar, so that apply (and a replay) needn't convert it
+        return np.asarray(np.add.reduce((y - 1) * log_1mp - y * log_p, axis=None) / p.dtype.type(n))
 
     def backward(self, g):
         if self.ops is ArrayOps:
@@ -304,7 +308,7 @@ class SoftmaxCrossEntropyMean(Function):
     def replay_check(arrays, options) -> bool:
         """The wrapper's checks of the indices: all in [0, C), none equal to ``ignore``."""
         idx, ignore = options["idx"], options.get("ignore")
-        if not (idx.min() >= 0 and idx.max() < arrays[0].shape[1]):
+        if not (_amin(idx, axis=None) >= 0 and _amax(idx, axis=None) < arrays[0].shape[1]):
             return False
         return ignore is None or not (idx == ignore).any()
 
@@ -472,7 +476,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean",
         a, yd = input.data, target.data
         if (a.dtype.kind == "f" and yd.dtype == a.dtype and a.shape == yd.shape and a.size
                 and type(reduction) is str):
-            if not (yd.min() >= 0 and yd.max() <= 1):
+            if not (_amin(yd, axis=None) >= 0 and _amax(yd, axis=None) <= 1):
                 _check_in_unit_interval(input, fn, "input")
                 _check_in_unit_interval(target, fn, "target")
             out = BinaryCrossEntropyMean.apply(input, target)
@@ -759,7 +763,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
                 and idx.shape == (x.shape[0],) and x.shape[0] > 0):
             n_classes = x.shape[1]
             ignore = ignore_index if 0 <= ignore_index < n_classes else None
-            if (idx.min() >= 0 and idx.max() < n_classes
+            if (_amin(idx, axis=None) >= 0 and _amax(idx, axis=None) < n_classes
                     and (ignore is None or not (idx == ignore).any())):
                 return SoftmaxCrossEntropyMean.apply(input, idx=idx.astype(np.int64, copy=False),
                                                      ignore=ignore)

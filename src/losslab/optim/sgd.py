@@ -297,15 +297,19 @@ class SGD(Optimizer):
                         g = p.grad
                         if g is None:
                             continue
-                        g = g.data if isinstance(g, Tensor) else np.asarray(g)
+                        g = g.data if type(g) is Tensor or isinstance(g, Tensor) else np.asarray(g)
                         param = p.data
                         if g.shape != param.shape:
                             self._grad_array(p)  # raises its message
-                        if not param.flags.writeable:
-                            param = self._param_array(p)
-                        if g.dtype != param.dtype:
+                        if g.dtype is not param.dtype and g.dtype != param.dtype:
                             g = g.astype(param.dtype)
-                        param -= lr * g
+                        try:
+                            param -= lr * g
+                        except ValueError:  # a read-only array (a broadcast view): update a copy
+                            if param.flags.writeable:
+                                raise
+                            param = self._param_array(p)
+                            param -= lr * g
                     continue
                 for p in group["params"]:
                     if p.grad is None:
