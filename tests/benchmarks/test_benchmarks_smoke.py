@@ -138,13 +138,14 @@ def test_speed_quick_runs_every_section(capsys, tmp_path):
     assert sorted(rows) == ["small", "tiny"]
     for name, tokens_list in rows.items():
         frameworks = [t[1] for t in tokens_list]
-        assert frameworks[0] == "losslab" and "numpy" in frameworks and "torch" in frameworks, frameworks
+        assert frameworks[:2] == ["losslab", "compiled"] and "numpy" in frameworks and "torch" in frameworks, frameworks
         for tokens in tokens_list:
-            # workload, framework, µs/step, losslab/this, agree, peak RSS MiB, tracemalloc MiB
-            assert positive(tokens[2]) and positive(tokens[3]), tokens
-            assert tokens[4] == "ok", f"{name}/{tokens[1]} computes a different loss: {tokens}"
+            # workload, framework, µs/step, losslab/this, compiled/this, agree, peak RSS MiB,
+            # tracemalloc MiB
+            assert positive(tokens[2]) and positive(tokens[3]) and positive(tokens[4]), tokens
+            assert tokens[5] == "ok", f"{name}/{tokens[1]} computes a different loss: {tokens}"
     for tokens in rows["tiny"]:
-        assert tokens[5] not in ("-", "err"), f"no memory measured for tiny/{tokens[1]}: {tokens}"
+        assert tokens[6] not in ("-", "err"), f"no memory measured for tiny/{tokens[1]}: {tokens}"
     assert "GFLOP/s float32" in text
     assert "op overhead" in text and "sweep:" in text
     assert ("all targets met" in text) == (rc == 0) and ("targets missed:" in text) == (rc == 1)

@@ -95,6 +95,15 @@ def recording():
 _getrefcount = sys.getrefcount
 
 
+class _GradFlag:
+    """Stands in for a node's captured input Tensor: whether it wanted a gradient, no data."""
+
+    __slots__ = ("_requires_grad",)
+
+    def __init__(self, requires_grad: bool):
+        self._requires_grad = requires_grad
+
+
 class _Refused(Exception):
     """An op's replay check refused this batch's values (the step runs eagerly instead)."""
 
@@ -159,7 +168,8 @@ class ReplayPlan:
         inputs: the step's input Tensors (the batch); a replay passes new arrays in their place.
         leaves: the Tensors that persist between steps (parameters and buffers); a replay reads
             their ``.data`` again, and stops (returns ``"stale"``) if one was replaced.
-        loss: the one-element Tensor the backward pass starts from.
+        loss: the one-element Tensor the backward pass starts from (build the plan after the
+            captured step's own ``backward()``: the plan takes over its nodes).
 
     Raises:
         CaptureError: the recording cannot be replayed safely (the message says why).
@@ -172,13 +182,14 @@ class ReplayPlan:
             raise CaptureError("the step ran no op that could be replayed")
         vals: list = []
         index: dict[int, int] = {}
-        self._keep = []  # the captured arrays, alive so that their ids stay unique
+        keep = []  # the captured arrays, alive while the plan is built so that ids stay unique
+        transient = []  # slots of op outputs: cleared after each replay (eager frees them too)
 
         def add(arr, indexed=True):
             vals.append(arr)
             if indexed:
                 index[id(arr)] = len(vals) - 1
-                self._keep.append(arr)
+                keep.append(arr)
             return len(vals) - 1
 
         self.input_slots = []
@@ -232,6 +243,7 @@ class ReplayPlan:
             if out._retains_grad:
                 raise CaptureError("a tensor of the step calls retain_grad()")
             out_slot = add(out.data)
+            transient.append(out_slot)
             forward.append((_forward_call(node, static, dynamic, type(out.data) is not np.ndarray),
                             _getter(srcs), out_slot))
             if out._ctx is node:  # recorded in the graph: its backward runs in the replay
@@ -257,6 +269,21 @@ class ReplayPlan:
         self.grad_leaves = tuple(grad_leaf.items())
         self.vals = vals
         self.n_ops = len(forward)
+        # Between replays the op outputs are dropped, as the eager step drops its graph: the slots
+        # from the first op output on are reset to this template (the constants stay) in one go.
+        self._tail = min(transient)
+        self._tail_template = [None if k in set(transient) else v
+                               for k, v in enumerate(vals) if k >= self._tail]
+        vals[self._tail:] = self._tail_template
+        # The nodes outlive the capture: keep of their inputs only the flag backward reads
+        # (needs_input_grad), not the captured Tensors and arrays behind them. (So a plan is
+        # built after the capture's own backward pass, which still needs them.)
+        for node, *_ in recorder.entries:
+            node.parents = tuple(None if p is None else _GradFlag(p._requires_grad) for p in
+                                 getattr(node, "parents", ()))
+            node.input_arrays = ()
+            node.saved = _FREED
+        del keep, index
         for call, _, _ in forward:
             if getattr(call, "vals", False) is None:
                 call.vals = vals
@@ -312,6 +339,7 @@ class ReplayPlan:
                     grads[k] = pg if prev is None else prev + pg
                 pgs = pg = prev = g = None
                 node.saved = _FREED
+            vals[self._tail:] = self._tail_template  # drop this step's activations
         except _Refused:
             return None
         finally:

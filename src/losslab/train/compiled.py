@@ -101,9 +101,21 @@ class CompiledStep:
     def _eager(self, x, y, key, capture: bool) -> Tensor:
         opt = self.optimizer
         opt.zero_grad()
+        rec = None
         if capture and _GradMode.enabled and not self._hooked():
             with recording() as rec:
                 loss = self.loss_fn(self.model(x), y)
+        else:
+            loss = self.loss_fn(self.model(x), y)
+            if capture:
+                self.reason = ("not captured: grad mode is off" if not _GradMode.enabled else
+                               "not captured: a module has forward hooks")
+            elif isinstance(self._plans.get(key), str):
+                self.reason = self._plans[key]
+        if not isinstance(loss, Tensor):
+            raise TypeError(f"compile_step: loss_fn must return a Tensor, got {type(loss).__name__}")
+        loss.backward()
+        if rec is not None:  # the plan takes over the nodes, so it is built after their backward
             try:
                 leaves = [t for m in self._modules for t in (*m._parameters.values(), *m._buffers.values())
                           if t is not None]
@@ -117,19 +129,9 @@ class CompiledStep:
                 self.reason = None
             except CaptureError as e:
                 self._plans[key] = self.reason = f"not replayed: {e}"
-        else:
-            loss = self.loss_fn(self.model(x), y)
-            if capture:
-                self.reason = ("not captured: grad mode is off" if not _GradMode.enabled else
-                               "not captured: a module has forward hooks")
-            elif isinstance(self._plans.get(key), str):
-                self.reason = self._plans[key]
-        if not isinstance(loss, Tensor):
-            raise TypeError(f"compile_step: loss_fn must return a Tensor, got {type(loss).__name__}")
-        loss.backward()
         opt.step()
         self.stats["eager"] += 1
-        return loss.detach()
+        return Tensor._wrap(loss.data)
 
     @property
     def replaying(self) -> bool:
