@@ -298,8 +298,9 @@ class ReplayPlan:
 
         Returns the loss array; None when an op's ``replay_check`` refused the data (run the step
         eagerly for the op's error); ``"stale"`` when a parameter's array was replaced since the
-        capture (capture again). Nothing is written to any ``.grad`` unless the whole backward
-        pass ran."""
+        capture (capture again). A refused replay leaves every ``.grad`` as it was; once the
+        forward has run, the gradients are cleared first, as ``zero_grad`` does, so that old and
+        new gradients never coexist (the eager step's peak memory)."""
         vals = self.vals
         for k, a in zip(self.input_slots, input_arrays):
             vals[k] = a
@@ -313,6 +314,8 @@ class ReplayPlan:
             for call, get, out_slot in self.forward:
                 vals[out_slot] = call(*get(vals))
             loss = vals[self.loss_slot]
+            for _, t in self.grad_leaves:  # zero_grad(): the old gradients go before new ones come
+                t.grad = None
             grads = [None] * len(vals)
             grads[self.loss_slot] = (np.array(1, dtype=self.loss_dtype) if self.loss_shape == ()
                                      else np.ones(self.loss_shape, self.loss_dtype))
