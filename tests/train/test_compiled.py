@@ -342,3 +342,12 @@ def test_a_registry_name_and_arrays_are_accepted():
     for x, y in _batches(3):
         assert np.array_equal(step(x.data, y.data).data, _eager_run(m1, cross_entropy, o1, [(x, y)])[0])
     assert "replays=2" in repr(step)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import losslab.train.compiled as mod
+
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 5 and result.failed == 0

@@ -4,7 +4,8 @@
 SGD or mini-batch, as the DataLoader's ``batch_size`` says) and returns a :class:`History`;
 callbacks (:class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`LearningRateLogger`) hook
 into it; :func:`save_checkpoint` / :func:`load_checkpoint` (and ``fit(checkpoint=..., resume=...)``)
-stop and continue a run exactly.
+stop and continue a run exactly. :func:`compile_step` records a training step once and replays
+its kernels afterwards (the eager step's numbers, with less Python per op).
 
 Example:
     >>> import losslab as ll, losslab.nn as nn, losslab.optim as optim

@@ -2,7 +2,7 @@
 its ops once and then replays them, with the eager step's exact numbers.
 
 On a small model most of an eager step is the fixed Python cost of recording every op (issue 8:
-the seed's 2-2-1 network spends about three quarters of its step outside NumPy). A compiled step
+the seed's 2-2-1 network spends more than half of its step outside NumPy). A compiled step
 runs the first call for each input shape eagerly while recording it
 (``losslab.autograd.capture``), and replays later calls as a flat list of the same NumPy kernels,
 forward and backward, on the same arrays: same values, same gradients, same updates, bit for bit.
@@ -159,7 +159,8 @@ def compile_step(model, loss_fn, optimizer) -> CompiledStep:
     and records the ops (``losslab.autograd.capture``). Later calls with the same combination
     replay the recorded forward and backward kernels on the new batch: no graph is built, no
     wrapper re-checks shapes, and the Python cost per op falls to a few tenths of a microsecond.
-    On the seed's 2-2-1 network the step takes about half the eager time (``benchmarks/speed.py``).
+    On the seed's 2-2-1 network the step takes about two thirds of the eager time, on a
+    64-32-10 MLP with Adam about three quarters (``benchmarks/speed.py``, ``docs/performance.md``).
 
     Args:
         model: an ``ll.nn.Module``; its parameters and buffers are read afresh on every call.
