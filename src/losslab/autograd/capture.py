@@ -215,14 +215,18 @@ class ReplayPlan:
         for node, arrays, options, out in recorder.entries:
             name = type(node).__name__
             srcs = []
+
+            def slot_of(arr, what: str) -> int:
+                k = index.get(id(arr))
+                if k is None:
+                    raise CaptureError(
+                        f"{name} {what} made inside the step that is neither an input, a parameter "
+                        "or buffer, nor an op's output; a replay would freeze its value")
+                return k
+
             for a in arrays:
                 if type(a) is np.ndarray:
-                    k = index.get(id(a))
-                    if k is None:
-                        raise CaptureError(
-                            f"{name} reads an array made inside the step that is neither an input, a "
-                            "parameter or buffer, nor an op's output; a replay would freeze its value")
-                    srcs.append(k)
+                    srcs.append(slot_of(a, "reads an array"))
                 elif _is_static(a):
                     srcs.append(add(a, indexed=False))
                 else:
@@ -230,12 +234,7 @@ class ReplayPlan:
             static, dynamic = {}, []
             for key, v in options.items():
                 if type(v) is np.ndarray:
-                    k = index.get(id(v))
-                    if k is None:
-                        raise CaptureError(
-                            f"{name} takes an array option {key}= made inside the step from outside "
-                            "the recorded ops; a replay would freeze its value")
-                    dynamic.append((key, k))
+                    dynamic.append((key, slot_of(v, f"takes an array option {key}=")))
                 elif _is_static(v):
                     static[key] = v
                 else:
@@ -283,7 +282,8 @@ class ReplayPlan:
                                  getattr(node, "parents", ()))
             node.input_arrays = ()
             node.saved = _FREED
-        del keep, index
+        keep.clear()  # the plan holds no captured array beyond the slots
+        index.clear()
         for call, _, _ in forward:
             if getattr(call, "vals", False) is None:
                 call.vals = vals
