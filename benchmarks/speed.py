@@ -130,7 +130,7 @@ def jax_step_fn(layers, X, y, act, loss, opt, lr):
     import jax.numpy as jnp
 
     params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
-    xs, n = jnp.asarray(X), X.shape[0]
+    xs = jnp.asarray(X)
     ys = jnp.asarray(y) if loss == "bce" else jnp.asarray(y.astype(np.int32))
 
     def forward_loss(params):
