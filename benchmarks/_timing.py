@@ -1,5 +1,6 @@
-"""Timing helpers shared by the benchmark scripts (losses.py, optimizers.py): the same thread
-settings for PyTorch and NumPy's BLAS, a line naming the machine, and round-robin medians."""
+"""Helpers shared by the benchmark scripts (losses.py, optimizers.py, train_step.py, speed.py):
+the same thread settings for PyTorch and NumPy's BLAS, a line naming the machine, round-robin
+medians, the ``--only`` name filter and the hand-written in-place NumPy Adam (the floor)."""
 from __future__ import annotations
 
 import math
@@ -76,3 +77,40 @@ def measure(calls: dict, reps: int, min_time: float, quick: bool = False) -> dic
 def geomean(values) -> float:
     values = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+# ----------------------------------------------------------------------------- shared pieces
+def select_names(only: str | None, names: list, kinds: str, parser) -> list:
+    """The registry ``names`` kept by ``--only a,b`` (all when it is not given); an unknown name
+    is a parser error naming it (``kinds``: "loss(es)", "optimizer(s)") and listing the
+    registered ones."""
+    if not only:
+        return list(names)
+    wanted = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        parser.error(f"--only: unknown {kinds} {', '.join(unknown)}; registered: {', '.join(names)}")
+    return [n for n in names if n in wanted]
+
+
+def numpy_adam_step(params, grads, ms, vs, bufs, t: int, lr: float, beta1: float, beta2: float,
+                    eps: float) -> None:
+    """Adam step ``t`` by hand on ndarrays, in place, one scratch buffer per array: the floor for
+    any NumPy engine. PyTorch's single-tensor formula (torch/optim/adam.py):
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)."""
+    step_size = lr / (1.0 - beta1 ** t)
+    bc2_sqrt = math.sqrt(1.0 - beta2 ** t)
+    for p, g, m, v, buf in zip(params, grads, ms, vs, bufs):
+        m *= beta1
+        np.multiply(g, 1.0 - beta1, out=buf)
+        m += buf
+        v *= beta2
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - beta2
+        v += buf
+        np.sqrt(v, out=buf)
+        buf /= bc2_sqrt
+        buf += eps
+        np.divide(m, buf, out=buf)
+        buf *= -step_size
+        p += buf

@@ -47,7 +47,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script or loaded by path (the smoke test)
     sys.path.insert(0, str(HERE))
 
-from _timing import geomean, machine_line, measure, setup_threads  # noqa: E402
+from _timing import geomean, machine_line, measure, select_names, setup_threads  # noqa: E402
 
 import losslab as ll
 import losslab.losses as L
@@ -535,13 +535,7 @@ def main(argv=None) -> int:
     batch = args.batch if args.batch is not None else (QUICK_BATCH if args.quick else DEFAULT_BATCH)
     if batch < 1:
         parser.error(f"--batch must be ≥ 1, got {batch}")
-    names = L.available()
-    if args.only:
-        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in names]
-        if unknown:
-            parser.error(f"--only: unknown loss(es) {', '.join(unknown)}; registered: {', '.join(names)}")
-        names = [n for n in names if n in wanted]
+    names = select_names(args.only, L.available(), "loss(es)", parser)
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     torch_threads, blas, restore_threads = setup_threads(args.threads)
     try:

@@ -52,7 +52,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script or loaded by path (the smoke test)
     sys.path.insert(0, str(HERE))
 
-from _timing import geomean, machine_line, measure, setup_threads  # noqa: E402
+from _timing import (  # noqa: E402
+    geomean, machine_line, measure, numpy_adam_step, select_names, setup_threads,
+)
 
 import losslab as ll
 import losslab.optim as optim
@@ -127,24 +129,9 @@ class NumpyAdam:
         self.grads = None
 
     def step(self):
-        b1, b2 = self.betas
         self.t += 1
-        step_size = self.lr / (1.0 - b1 ** self.t)
-        bc2_sqrt = math.sqrt(1.0 - b2 ** self.t)
-        for p, g, m, v, buf in zip(self.params, self.grads, self.m, self.v, self.buf):
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=buf)
-            m += buf
-            v *= b2
-            np.multiply(g, g, out=buf)
-            buf *= 1.0 - b2
-            v += buf
-            np.sqrt(v, out=buf)
-            buf /= bc2_sqrt
-            buf += self.eps
-            np.divide(m, buf, out=buf)
-            buf *= -step_size
-            p += buf
+        numpy_adam_step(self.params, self.grads, self.m, self.v, self.buf, self.t, self.lr,
+                        *self.betas, self.eps)
 
 
 def build(info, lib: str, params0, grads, foreach: bool = False):
@@ -370,13 +357,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-check", action="store_true", help="skip the update agreement check")
     args = parser.parse_args(argv)
 
-    names = list(optim.OPTIMIZER_REGISTRY)
-    if args.only:
-        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in names]
-        if unknown:
-            parser.error(f"--only: unknown optimizer(s) {', '.join(unknown)}; registered: {', '.join(names)}")
-        names = [n for n in names if n in wanted]
+    names = select_names(args.only, list(optim.OPTIMIZER_REGISTRY), "optimizer(s)", parser)
     step_names = [n for n in names if not optim.OPTIMIZER_REGISTRY[n].requires_closure]
     closure_names = [n for n in names if optim.OPTIMIZER_REGISTRY[n].requires_closure]
     unknown_closure = [n for n in closure_names if n != "lbfgs"]

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 import losslab as ll
+from _timing import numpy_adam_step
 
 WORKLOADS = {
     # name: (layer widths, batch, hidden activation, loss, optimizer, learning rate)
@@ -155,22 +156,8 @@ def numpy_step_fn(layers, X, y, act, loss, opt, lr):
                 a -= g
             return
         t[0] += 1
-        step_size = lr / (1 - beta1 ** t[0])
-        root_bc2 = (1 - beta2 ** t[0]) ** 0.5
-        for a, g, m, v, buf in zip(flat, grads, ms, vs, bufs):
-            m *= beta1
-            np.multiply(g, 1 - beta1, out=buf)
-            m += buf
-            v *= beta2
-            np.multiply(g, g, out=buf)
-            buf *= 1 - beta2
-            v += buf
-            np.sqrt(v, out=buf)
-            buf /= root_bc2
-            buf += eps
-            np.divide(m, buf, out=buf)
-            buf *= step_size
-            a -= buf
+        numpy_adam_step(flat, grads, ms, vs, bufs, t[0], lr, beta1, beta2, eps)
+
     if loss == "ce":
         onehot = np.eye(layers[-1][0].shape[0], dtype=np.float32)[y]
 

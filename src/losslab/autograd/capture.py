@@ -271,7 +271,8 @@ class ReplayPlan:
         # Between replays the op outputs are dropped, as the eager step drops its graph: the slots
         # from the first op output on are reset to this template (the constants stay) in one go.
         self._tail = min(transient)
-        self._tail_template = [None if k in set(transient) else v
+        transient = set(transient)
+        self._tail_template = [None if k in transient else v
                                for k, v in enumerate(vals) if k >= self._tail]
         vals[self._tail:] = self._tail_template
         # The nodes outlive the capture: keep of their inputs only the flag backward reads
