@@ -263,6 +263,10 @@ class ReplayPlan:
             raise CaptureError(f"the loss must have one element, got shape {loss.data.shape}")
         self.loss_slot = k
         self.loss_shape, self.loss_dtype = loss.data.shape, loss.data.dtype
+        # the backward's seed, ∂L/∂L = 1, made once; read-only, so a kernel can never change it
+        # (and a gradient that is the seed itself is copied, not stolen: see run)
+        self._seed = np.ones(loss.data.shape, loss.data.dtype)
+        self._seed.flags.writeable = False
         self.forward = forward
         self.backward = backward[::-1]  # reverse creation order: the eager engine's order
         self.grad_leaves = tuple(grad_leaf.items())
@@ -318,8 +322,7 @@ class ReplayPlan:
             for _, t in self.grad_leaves:  # zero_grad(): the old gradients go before new ones come
                 t.grad = None
             grads = [None] * len(vals)
-            grads[self.loss_slot] = (np.array(1, dtype=self.loss_dtype) if self.loss_shape == ()
-                                     else np.ones(self.loss_shape, self.loss_dtype))
+            grads[self.loss_slot] = self._seed
             for backward, out_slot, edges, node in self.backward:
                 g = grads[out_slot]
                 if g is None:

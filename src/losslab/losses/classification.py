@@ -54,6 +54,16 @@ LOG_CLAMP = -100.0
 BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
+def _in_unit_interval(a: np.ndarray) -> bool:
+    """Whether every element of the float array ``a`` is in [0, 1] (False for a nan): a min and
+    a max, or for one element (the seed's online SGD, batch 1) one Python comparison, which
+    saves two reductions (~2.5 µs) on a step that takes ~70."""
+    if a.size == 1:
+        v = a.item()
+        return 0 <= v <= 1
+    return bool(_amin(a, axis=None) >= 0 and _amax(a, axis=None) <= 1)
+
+
 def _arr(v):
     return v.data if isinstance(v, Tensor) else np.asarray(v)
 
@@ -124,13 +134,13 @@ class BinaryCrossEntropyMean(BinaryCrossEntropy):
     @staticmethod
     def replay_check(arrays, options) -> bool:
         """The wrapper's check of the target's range (``binary_cross_entropy``)."""
-        y = arrays[1]
-        return bool(_amin(y, axis=None) >= 0 and _amax(y, axis=None) <= 1)
+        return _in_unit_interval(arrays[1])
 
     @staticmethod
     def replay_check_output(out) -> bool:
         """A nan loss means an input outside [0, 1]: the eager wrapper raises for it."""
-        return bool(out == out)
+        v = out.item()  # a 0-d array: a Python float compares faster than a 0-d array
+        return v == v
 
     def forward(self, p, y):
         self.save_for_backward(p, y)
@@ -476,7 +486,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean",
         a, yd = input.data, target.data
         if (a.dtype.kind == "f" and yd.dtype == a.dtype and a.shape == yd.shape and a.size
                 and type(reduction) is str):
-            if not (_amin(yd, axis=None) >= 0 and _amax(yd, axis=None) <= 1):
+            if not _in_unit_interval(yd):
                 _check_in_unit_interval(input, fn, "input")
                 _check_in_unit_interval(target, fn, "target")
             out = BinaryCrossEntropyMean.apply(input, target)

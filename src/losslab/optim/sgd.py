@@ -283,34 +283,36 @@ class SGD(Optimizer):
         Returns:
             the closure's loss, or None.
         """
-        loss = self._run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
+        loss = self._run_closure(closure) if closure is not None else None
+        for group in self.param_groups:
+            if group["momentum"] == 0 and group["weight_decay"] == 0 and not group["maximize"]:
+                # plain gradient descent: sgd_update's θ ← θ − η·g without its per-call checks
+                # (a tiny model pays them for every parameter), and without no_grad(): only
+                # ndarrays are touched, no Tensor op could record anything
+                lr = _lr_value(group["lr"])
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    g = g.data if type(g) is Tensor or isinstance(g, Tensor) else np.asarray(g)
+                    param = p.data
+                    if g.shape != param.shape:
+                        self._grad_array(p)  # raises its message
+                    if g.dtype is not param.dtype and g.dtype != param.dtype:
+                        g = g.astype(param.dtype)
+                    try:
+                        param -= lr * g
+                    except ValueError:  # a read-only array (a broadcast view): update a copy
+                        if param.flags.writeable:
+                            raise
+                        param = self._param_array(p)
+                        param -= lr * g
+                continue
+            with no_grad():
                 lr = _lr_value(group["lr"])
                 momentum = group["momentum"]
                 style = group.get("momentum_style", "pytorch")  # absent from torch state dicts
                 key = "velocity" if style == "sutskever" else "momentum_buffer"
-                if momentum == 0 and group["weight_decay"] == 0 and not group["maximize"]:
-                    # plain gradient descent: sgd_update's θ ← θ − η·g without its per-call
-                    # checks (a tiny model pays them for every parameter)
-                    for p in group["params"]:
-                        g = p.grad
-                        if g is None:
-                            continue
-                        g = g.data if type(g) is Tensor or isinstance(g, Tensor) else np.asarray(g)
-                        param = p.data
-                        if g.shape != param.shape:
-                            self._grad_array(p)  # raises its message
-                        if g.dtype is not param.dtype and g.dtype != param.dtype:
-                            g = g.astype(param.dtype)
-                        try:
-                            param -= lr * g
-                        except ValueError:  # a read-only array (a broadcast view): update a copy
-                            if param.flags.writeable:
-                                raise
-                            param = self._param_array(p)
-                            param -= lr * g
-                    continue
                 for p in group["params"]:
                     if p.grad is None:
                         continue

@@ -40,6 +40,11 @@ class MatMul(Function):
         return ga, gb
 
 
+#: dtypes whose 2-D products ``ndarray.dot`` and ``@`` both hand to BLAS (float32, float64): there
+#: the two give the same bits; other dtypes keep ``@`` (their loops may accumulate differently)
+_BLAS_CHARS = "fd"
+
+
 class Linear(Function):
     """y = x Wᵀ + b (PyTorch's ``F.linear``), fused for speed: one node instead of three.
     ∂/∂x = g W,  ∂/∂W = gᵀ x (summed over leading batch dims),  ∂/∂b = Σ g."""
@@ -48,7 +53,9 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
-        out = x @ w.T
+        # A 2-D float32/float64 batch: ndarray.dot, the same BLAS gemm as ``@`` (bit for bit) with
+        # ~1.3 µs less dispatch per call, which is a tenth of a tiny model's step.
+        out = x.dot(w.T) if x.ndim == 2 and x.dtype.char in _BLAS_CHARS else x @ w.T
         if b is not None:
             out += b
         return out
@@ -60,6 +67,9 @@ class Linear(Function):
             x, w = self.saved
             if x.ndim == 2:
                 p = self.parents[0]  # needs_input_grad(0), inlined
+                if g.dtype.char in _BLAS_CHARS:  # ndarray.dot: as in forward
+                    gx = g.dot(w) if p is not None and p._requires_grad else None
+                    return gx, g.T.dot(x), np.add.reduce(g, 0)
                 gx = g @ w if p is not None and p._requires_grad else None
                 # np.add.reduce is what ndarray.sum calls, minus its Python wrapper
                 return gx, g.T @ x, np.add.reduce(g, 0)
