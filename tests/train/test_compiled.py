@@ -102,6 +102,29 @@ def test_the_plan_runs_each_captured_op():
         assert op in names, (op, names)
 
 
+def test_a_shared_layer_sums_its_gradients_in_every_replay():
+    # one Linear applied twice: its weight gets two gradients, which the replay adds as the
+    # engine does, first in the traced backward, then in the lean one (_lean) it records
+    def build():
+        ll.manual_seed(3)
+        shared = nn.Linear(4, 4)
+        return nn.Sequential(shared, nn.Tanh(), shared, nn.ReLU(), nn.Linear(4, 3)).double()
+
+    m1, m2 = build(), build()
+    o1, o2 = optim.SGD(m1.parameters(), lr=0.2), optim.SGD(m2.parameters(), lr=0.2)
+    batches = _batches(5)
+    step = compile_step(m2, cross_entropy, o2)
+    eager = _eager_run(m1, cross_entropy, o1, batches)
+    compiled = [step(x, y) for x, y in batches]
+    assert step.stats == {"captures": 1, "replays": 4, "eager": 1}, step.reason
+    plan = step._plans[(batches[0][0].shape, batches[0][1].shape, np.dtype(np.float64), np.dtype(np.int64))]
+    assert plan._lean is not None
+    assert any(add for entry in plan._lean for _, _, add in entry[2])  # (.., stores, ..)
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b.data)
+    _assert_same_state(m1, m2)
+
+
 _GENERIC = [name for name, info in OPTIMIZER_REGISTRY.items()
             if not info.requires_closure and info.param_ndim is None]
 
