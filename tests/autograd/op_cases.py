@@ -269,6 +269,9 @@ def _cases() -> list[OpCase]:
     add("mm_method", lambda a, b: a.mm(b), lambda a, b: a.mm(b), [In((2, 3)), In((3, 2))])
     add("rmatmul_ndarray", lambda b: np.eye(3)[:2] @ b, lambda b: t_(np.eye(3)[:2]) @ b, [In((3, 2))])
     add("linear_bias", lambda x, w, b: ll.linear(x, w, b), lambda x, w, b: Fn.linear(x, w, b), [In((2, 3, 4)), In((5, 4)), In((5,))], gradgrad=True)
+    add("linear_2d_bias", lambda x, w, b: ll.linear(x, w, b), lambda x, w, b: Fn.linear(x, w, b), [In((6, 4)), In((3, 4)), In((3,))], gradgrad=True)
+    # one row: the bias gradient's sum over rows is a copy of that row (Linear.backward)
+    add("linear_one_row", lambda x, w, b: ll.linear(x, w, b), lambda x, w, b: Fn.linear(x, w, b), [In((1, 4)), In((3, 4)), In((3,))], gradgrad=True)
     add("linear_nobias", lambda x, w: ll.linear(x, w), lambda x, w: Fn.linear(x, w), [In((3, 4)), In((2, 4))], gradgrad=True)
     add("linear_1d_input", lambda x, w, b: ll.linear(x, w, b), lambda x, w, b: Fn.linear(x, w, b), [In((4,)), In((3, 4)), In((3,))], gradgrad=True)
 

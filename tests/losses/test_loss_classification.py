@@ -122,6 +122,33 @@ def test_bce_fused_matches_composed_forward_and_backward():
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("p", [0.0, 1e-50, 1e-13, 0.3, 1 - 1e-13, 1.0])
+@pytest.mark.parametrize("y", [0.0, 0.25, 1.0])
+@pytest.mark.filterwarnings("error")  # the one-element path skips errstate: no log may warn
+def test_bce_mean_of_one_element_is_the_unfused_graph_bit_for_bit(p, y):
+    # the fused mean node has a one-element path (online SGD, batch 1): the same value and
+    # gradients as BinaryCrossEntropy followed by the mean, at the ends of [0, 1] too
+    res = []
+    for fused in (True, False):
+        px, yx = t64([[p]]).requires_grad_(), t64([[y]]).requires_grad_()
+        out = (L.binary_cross_entropy(px, yx) if fused
+               else BinaryCrossEntropy.apply(px, yx).mean())
+        out.backward()
+        res.append((out.data, px.grad.data, yx.grad.data))
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+    tp = torch.tensor([[p]], dtype=torch.float64, requires_grad=True)
+    F.binary_cross_entropy(tp, torch.tensor([[y]], dtype=torch.float64)).backward()
+    H.assert_close(ll.tensor(res[0][0]), F.binary_cross_entropy(tp, torch.tensor([[y]], dtype=torch.float64)))
+    H.assert_close(ll.tensor(res[0][1]), tp.grad)
+
+
+@pytest.mark.parametrize("bad", [-0.5, 1.5, float("nan")])
+def test_bce_mean_of_one_element_outside_the_unit_interval_raises(bad):
+    with pytest.raises(ValueError, match="input"):
+        L.binary_cross_entropy(t64([[bad]]), t64([[1.0]]))
+
+
 def test_bce_gradgradcheck():
     r = rng(3)
     p = t64(r.uniform(0.05, 0.95, (3, 2))).requires_grad_()
