@@ -138,7 +138,9 @@ def torch_step_fn(layers, X, y, act, loss, opt, lr):
 # ------------------------------------------------------------------------------ hand NumPy
 def numpy_step_fn(layers, X, y, act, loss, opt, lr):
     """Forward, backward and SGD/Adam update written out by hand: the floor for any NumPy engine.
-    Adam is PyTorch's formula, in place, with one preallocated scratch buffer per array."""
+    Adam is PyTorch's formula, in place, with one preallocated scratch buffer per array. Matrix
+    products call ``ndarray.dot`` (the same BLAS gemm as ``@``, with less dispatch), as
+    losslab's fused linear layer does, so that the floor stays a floor."""
     params = [(W.copy(), b.copy()) for W, b in layers]
     n = X.shape[0]
     flat = [a for pair in params for a in pair]
@@ -167,7 +169,7 @@ def numpy_step_fn(layers, X, y, act, loss, opt, lr):
     def step():
         acts = [X]
         for i, (W, b) in enumerate(params):
-            z = acts[-1] @ W.T + b
+            z = acts[-1].dot(W.T) + b
             last = i == len(params) - 1
             if last:
                 acts.append(sigmoid(z) if loss == "bce" else z)
@@ -186,9 +188,9 @@ def numpy_step_fn(layers, X, y, act, loss, opt, lr):
         grads = [None] * len(flat)
         for i in range(len(params) - 1, -1, -1):
             W, b = params[i]
-            grads[2 * i], grads[2 * i + 1] = delta.T @ acts[i], delta.sum(axis=0)
+            grads[2 * i], grads[2 * i + 1] = delta.T.dot(acts[i]), delta.sum(axis=0)
             if i:
-                da = delta @ W
+                da = delta.dot(W)
                 a = acts[i]
                 delta = da * a * (1 - a) if act == "sigmoid" else da * (a > 0)
         update(grads)
