@@ -187,6 +187,25 @@ def test_train_eval_switch_and_hooks_are_guarded():
     assert step.reason is None
 
 
+def test_freezing_a_parameter_captures_again_and_leaves_it_without_grad():
+    m1, m2 = _mlp(), _mlp()
+    o1, o2 = optim.SGD(m1.parameters(), lr=0.1), optim.SGD(m2.parameters(), lr=0.1)
+    step = compile_step(m2, cross_entropy, o2)
+    batches = _batches(6)
+    eager = _eager_run(m1, cross_entropy, o1, batches[:2])
+    compiled = [step(x, y) for x, y in batches[:2]]
+    for m in (m1, m2):  # fine-tuning: freeze the first layer
+        m[0].weight.requires_grad_(False)
+        m[0].weight.grad = None
+    eager += _eager_run(m1, cross_entropy, o1, batches[2:])
+    compiled += [step(x, y) for x, y in batches[2:]]
+    assert step.stats == {"captures": 2, "replays": 4, "eager": 2}
+    assert m2[0].weight.grad is None
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b.data)
+    _assert_same_state(m1, m2)
+
+
 def test_replaced_parameters_capture_again():
     model = _mlp(dtype=np.float32)
     opt = optim.SGD(model.parameters(), lr=0.1)

@@ -167,7 +167,8 @@ class ReplayPlan:
         recorder: the :class:`Recorder` of an eager forward pass.
         inputs: the step's input Tensors (the batch); a replay passes new arrays in their place.
         leaves: the Tensors that persist between steps (parameters and buffers); a replay reads
-            their ``.data`` again, and stops (returns ``"stale"``) if one was replaced.
+            their ``.data`` again, and stops (returns ``"stale"``) if one was replaced or its
+            ``requires_grad`` changed.
         loss: the one-element Tensor the backward pass starts from (build the plan after the
             captured step's own ``backward()``: the plan takes over its nodes).
 
@@ -200,13 +201,13 @@ class ReplayPlan:
                 raise CaptureError("an input of the step requires grad (replay fills only the "
                                    "parameters' .grad)")
             self.input_slots.append(add(t.data))
-        self.leaves = []  # (slot, Tensor, the array captured)
+        self.leaves = []  # (slot, Tensor, the array captured, whether it required grad)
         grad_leaf: dict[int, object] = {}
         for t in leaves:
             if id(t.data) in index:
                 continue  # a tied parameter: one slot
             k = add(t.data)
-            self.leaves.append((k, t, t.data))
+            self.leaves.append((k, t, t.data, t._requires_grad))
             if t._requires_grad:
                 grad_leaf[k] = t
 
@@ -358,8 +359,10 @@ class ReplayPlan:
         vals = self.vals
         for k, a in zip(self.input_slots, input_arrays):
             vals[k] = a
-        for k, t, a in self.leaves:
-            if t.data is not a:
+        for k, t, a, wants_grad in self.leaves:
+            # a new array behind a parameter, or one frozen (requires_grad_(False)) or unfrozen
+            # since the capture, whose backward would then differ: capture again
+            if t.data is not a or t._requires_grad is not wants_grad:
                 return "stale"
         prev_mode = _GradMode.enabled
         _GradMode.enabled = False  # a forward that builds Tensors must not record them
