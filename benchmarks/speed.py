@@ -237,12 +237,17 @@ def agreement(makers: dict, problem) -> dict:
             for name, v in losses.items()}
 
 
-def run_workload(name: str, reps: int, min_time: float, workloads=WORKLOADS) -> dict:
+def run_workload(name: str, reps: int, min_time: float, workloads=WORKLOADS, extra=None) -> dict:
+    """Time every framework's step of workload ``name`` interleaved; ``extra`` callables (the
+    GEMM-limit loops of 'large') are timed in the same rounds and reported under ``"extra_us"``."""
     problem = ts.make_problem(name, 0, workloads)
     makers = step_makers()
     agree = agreement(makers, problem)
     steps = {fw: make(*problem) for fw, make in makers.items()}
-    return {"us": interleaved(steps, reps, min_time), "agree": agree}
+    extra = extra or {}
+    us = interleaved({**steps, **extra}, reps, min_time)
+    return {"us": {k: v for k, v in us.items() if k not in extra}, "agree": agree,
+            "extra_us": {k: us[k] for k in extra}}
 
 
 # ----------------------------------------------------------------------------- memory
@@ -332,9 +337,9 @@ def gemm_shapes(widths, batch):
     return shapes
 
 
-def gemm_limit(widths, batch, reps: int, min_time: float) -> dict:
-    """Time the step's matrix products alone (NumPy's BLAS and PyTorch, same threads): the floor
-    of any step that computes them, and the float32 GEMM rate it implies."""
+def gemm_calls(widths, batch) -> tuple[int, dict]:
+    """(flops, {library: a callable running the step's matrix products alone}) for NumPy's BLAS
+    and PyTorch: the floor of any step that computes them."""
     rng = np.random.default_rng(2)
     mats = [(rng.standard_normal(a).astype(np.float32), rng.standard_normal(b).astype(np.float32))
             for a, b in gemm_shapes(widths, batch)]
@@ -346,8 +351,18 @@ def gemm_limit(widths, batch, reps: int, min_time: float) -> dict:
         calls["torch"] = lambda: [a @ b for a, b in tmats]
     except ImportError:
         pass
-    us = interleaved(calls, reps, min_time, warmup=1)
+    return flops, calls
+
+
+def gemm_result(flops: int, us: dict) -> dict:
     return {"flops": flops, "us": us, "gflops": {k: flops / v / 1e3 for k, v in us.items()}}
+
+
+def gemm_limit(widths, batch, reps: int, min_time: float) -> dict:
+    """Time the step's matrix products alone (same threads), and the float32 GEMM rate it implies
+    (on its own; ``main`` times them in the large workload's rounds instead)."""
+    flops, calls = gemm_calls(widths, batch)
+    return gemm_result(flops, interleaved(calls, reps, min_time, warmup=1))
 
 
 # ----------------------------------------------------------------------------- sweep
@@ -450,8 +465,15 @@ def main(argv=None) -> int:
               f"{os.getloadavg()[0]:.2f}")
         print(f"threads: {threads_line}")
         results = {}
+        large_gemm = None
         for w in names:
-            results[w] = run_workload(w, args.reps, args.min_time)
+            extra = None
+            if w == "large":
+                # the GEMM-limit loops run in the same interleaved rounds as the large steps, so that
+                # their ratio is not moved by the machine's load changing between two measurements
+                large_gemm = gemm_calls(*WORKLOADS["large"][:2])
+                extra = {f"gemm {lib}": call for lib, call in large_gemm[1].items()}
+            results[w] = run_workload(w, args.reps, args.min_time, extra=extra)
         memory = {}
         if not args.no_memory:
             for w in names:
@@ -485,8 +507,11 @@ def main(argv=None) -> int:
         gemm = None
         if "large" in names or args.quick:  # --quick: the code path only (large itself is not run)
             widths, batch = WORKLOADS["large"][:2]
-            gemm = gemm_limit(widths, batch, 1 if args.quick else args.reps,
-                              0.0 if args.quick else max(args.min_time, 0.5))
+            if large_gemm is not None:
+                gemm = gemm_result(large_gemm[0], {k.split()[1]: v for k, v in
+                                                   results["large"]["extra_us"].items()})
+            else:
+                gemm = gemm_limit(widths, batch, 1, 0.0)
             print()
             print(f"GEMM limit of 'large' (its {len(gemm_shapes(widths, batch))} matrix products alone, "
                   f"{gemm['flops'] / 1e9:.2f} GFLOP per step):")
