@@ -102,6 +102,29 @@ def test_the_plan_runs_each_captured_op():
         assert op in names, (op, names)
 
 
+@pytest.mark.parametrize("op", ["Sigmoid", "SoftmaxCrossEntropyMean"])
+def test_forward_backward_returns_the_output_and_leaves_the_update_to_the_caller(op):
+    kw, loss_fn, binary = CAPTURE_CASES[op]
+    m1, m2 = _mlp(**kw), _mlp(**kw)
+    o1, o2 = optim.SGD(m1.parameters(), lr=0.3), optim.SGD(m2.parameters(), lr=0.3)
+    step = compile_step(m2, loss_fn, o2)
+    for i, (x, y) in enumerate(_batches(4, binary=binary)):
+        before = [p.data.copy() for p in m2.parameters()]
+        o1.zero_grad()
+        out1 = m1(x)
+        loss1 = loss_fn(out1, y)
+        loss1.backward()
+        out2, loss2 = step.forward_backward(x, y)
+        assert np.array_equal(out1.data, out2.data) and np.array_equal(loss1.data, loss2.data)
+        assert out2.grad_fn is None and not out2.requires_grad
+        _assert_same_state(m1, m2)  # the same gradients, and no update yet
+        assert all(np.array_equal(a, p.data) for a, p in zip(before, m2.parameters()))
+        o1.step()
+        o2.step()
+    assert step.stats == {"captures": 1, "replays": 3, "eager": 1}
+    _assert_same_state(m1, m2)
+
+
 def test_a_shared_layer_sums_its_gradients_in_every_replay():
     # one Linear applied twice: its weight gets two gradients, which the replay adds as the
     # engine does, first in the traced backward, then in the lean one (_lean) it records

@@ -171,12 +171,14 @@ class ReplayPlan:
             ``requires_grad`` changed.
         loss: the one-element Tensor the backward pass starts from (build the plan after the
             captured step's own ``backward()``: the plan takes over its nodes).
+        output: optionally a Tensor of the step (the model's output) whose array each replay
+            leaves in ``plan.output`` for the caller to take.
 
     Raises:
         CaptureError: the recording cannot be replayed safely (the message says why).
     """
 
-    def __init__(self, recorder: Recorder, inputs, leaves, loss):
+    def __init__(self, recorder: Recorder, inputs, leaves, loss, output=None):
         if recorder.problem is not None:
             raise CaptureError(recorder.problem)
         if not recorder.entries:
@@ -263,6 +265,12 @@ class ReplayPlan:
         if loss.data.size != 1:
             raise CaptureError(f"the loss must have one element, got shape {loss.data.shape}")
         self.loss_slot = k
+        self.output = None
+        self.output_slot = None
+        if output is not None:
+            self.output_slot = index.get(id(output.data))
+            if self.output_slot is None:
+                raise CaptureError("the model's output is not an input, a parameter or an op's output")
         self.loss_shape, self.loss_dtype = loss.data.shape, loss.data.dtype
         # the backward's seed, ∂L/∂L = 1, made once; read-only, so a kernel can never change it
         # (and a gradient that is the seed itself is copied, not stolen: see run)
@@ -387,6 +395,8 @@ class ReplayPlan:
                 pgs = None
             else:
                 self._backward_traced(grads)
+            if self.output_slot is not None:
+                self.output = vals[self.output_slot]
             vals[self._tail:] = self._tail_template  # drop this step's activations
         except _Refused:
             return None

@@ -50,6 +50,19 @@ class CompiledStep:
     # -- the step ----------------------------------------------------------------------------
     def __call__(self, input, target) -> Tensor:
         """Train on one batch; returns the loss (a Tensor outside the graph)."""
+        return self._run(input, target, True)[1]
+
+    def forward_backward(self, input, target) -> tuple[Tensor, Tensor]:
+        """The step without the update: ``zero_grad``, forward, loss, ``backward``; every
+        parameter's ``.grad`` is set as after ``loss.backward()``, and ``optimizer.step()`` is
+        left to the caller (``fit`` checks the output, the loss and the gradient norm first).
+
+        Returns:
+            ``(output, loss)``: the model's output and the loss, as Tensors outside the graph.
+        """
+        return self._run(input, target, False)
+
+    def _run(self, input, target, update: bool):
         x = input if isinstance(input, Tensor) else Tensor._wrap(as_array(input, argname="input"))
         y = target if isinstance(target, Tensor) else Tensor._wrap(as_array(target, argname="target"))
         xd, yd = x.data, y.data
@@ -70,10 +83,12 @@ class CompiledStep:
                     self._last = (xd.shape, yd.shape, xd.dtype, yd.dtype, plan)
                 for p in plan.ungraded:  # zero_grad()'s set_to_none for the rest
                     p.grad = None
-                self.optimizer.step()
+                if update:
+                    self.optimizer.step()
                 self.stats["replays"] += 1
                 self.reason = None
-                return Tensor._wrap(loss)
+                out, plan.output = plan.output, None
+                return (None if update or out is None else Tensor._wrap(out)), Tensor._wrap(loss)
             if loss == "stale":  # e.g. a parameter replaced by .double(): capture again
                 plan = None
             else:
@@ -82,7 +97,7 @@ class CompiledStep:
             plan = None  # modules switched train/eval or gained hooks since: capture again
         if plan is None:
             self._drop((xd.shape, yd.shape, xd.dtype, yd.dtype))
-        return self._eager(x, y, (xd.shape, yd.shape, xd.dtype, yd.dtype), capture=plan is None)
+        return self._eager(x, y, (xd.shape, yd.shape, xd.dtype, yd.dtype), plan is None, update)
 
     def _drop(self, key) -> None:
         self._plans.pop(key, None)
@@ -98,15 +113,17 @@ class CompiledStep:
     def _hooked(self) -> bool:
         return any(m._forward_pre_hooks or m._forward_hooks for m in self._modules)
 
-    def _eager(self, x, y, key, capture: bool) -> Tensor:
+    def _eager(self, x, y, key, capture: bool, update: bool):
         opt = self.optimizer
         opt.zero_grad()
         rec = None
         if capture and _GradMode.enabled and not self._hooked():
             with recording() as rec:
-                loss = self.loss_fn(self.model(x), y)
+                out = self.model(x)
+                loss = self.loss_fn(out, y)
         else:
-            loss = self.loss_fn(self.model(x), y)
+            out = self.model(x)
+            loss = self.loss_fn(out, y)
             if capture:
                 self.reason = ("not captured: grad mode is off" if not _GradMode.enabled else
                                "not captured: a module has forward hooks")
@@ -119,7 +136,8 @@ class CompiledStep:
             try:
                 leaves = [t for m in self._modules for t in (*m._parameters.values(), *m._buffers.values())
                           if t is not None]
-                plan = ReplayPlan(rec, (x, y), leaves, loss)
+                plan = ReplayPlan(rec, (x, y), leaves, loss,
+                                  output=out if isinstance(out, Tensor) else None)
                 plan.modules = tuple((m, m.training) for m in self._modules)
                 graded = {id(t) for _, t in plan.grad_leaves}
                 plan.ungraded = tuple(p for group in opt.param_groups for p in group["params"]
@@ -129,9 +147,11 @@ class CompiledStep:
                 self.reason = None
             except CaptureError as e:
                 self._plans[key] = self.reason = f"not replayed: {e}"
-        opt.step()
+        if update:
+            opt.step()
         self.stats["eager"] += 1
-        return Tensor._wrap(loss.data)
+        out = Tensor._wrap(out.data) if isinstance(out, Tensor) else out
+        return out, Tensor._wrap(loss.data)
 
     @property
     def replaying(self) -> bool:
