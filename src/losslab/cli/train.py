@@ -162,7 +162,8 @@ def _fit(run: Run, setup, epochs, seed, clip, quiet, callbacks=()):
     choice, model, optimizer, scheduler, train, val, task, _ = setup
     t0 = time.perf_counter()
     run.history = fit(model, choice, optimizer, train, val, epochs=epochs, scheduler=scheduler, task=task,
-                      progress=not quiet, clip_grad_norm=clip, seed=seed, callbacks=list(callbacks))
+                      progress=not quiet, clip_grad_norm=clip, seed=seed, callbacks=list(callbacks),
+                      compile=True)  # our models branch on nothing: replay (bit for bit the eager run)
     run.seconds = time.perf_counter() - t0
     run.updates_per_epoch = len(train)
     run.model = model

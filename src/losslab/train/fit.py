@@ -63,6 +63,7 @@ class FitState:
         step: optimizer updates so far. task: "binary" | "multiclass" | "regression".
         stop_training: set True to stop after the current epoch (or batch).
         stop_reason: a sentence saying why (copied to ``history.stop_reason``).
+        compiled: the :class:`~losslab.train.CompiledStep` of ``fit(compile=True)``, else None.
     """
 
     model: Any
@@ -79,6 +80,7 @@ class FitState:
     stop_training: bool = False
     stop_reason: str | None = None
     extra: dict = field(default_factory=dict)
+    compiled: Any = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -389,6 +391,51 @@ def _divergence_message(*, what: str, value, epoch: int, step: int, batch: int, 
             + f". Training stopped; {restored}.")
 
 
+def _input_key(x) -> tuple:
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return a.shape, a.dtype
+
+
+class _OutputSpec:
+    """The shape and dtype of a model output, all that ``_Targets.adapt`` reads of it (so the
+    targets of a compiled step can be adapted before the step runs)."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def _compiled_pass(compiled, x, y, targets, out_specs: dict):
+    """One batch's zero_grad, forward, loss and backward through ``compiled.forward_backward``:
+    ``(output array, loss value)``, or None when fit must run the batch eagerly instead.
+
+    That is: the first batch of an input shape (the output's shape, which the targets' adaptation
+    needs, is learnt from an eager step), a step the compiled step cannot replay (from then on
+    that shape stays eager: ``out_specs`` maps it to None), a step that raised (the eager step
+    raises the same error, or reports the divergence, with fit's messages) and one whose output
+    or loss is not finite (the eager step, the same numbers bit for bit, gives the divergence
+    report). No update has been applied in any of these cases, so redoing the batch eagerly
+    changes nothing."""
+    key = _input_key(x)
+    spec = out_specs.get(key)
+    if spec is None:
+        return None
+    before = compiled.stats["captures"] + compiled.stats["replays"]
+    try:
+        yt = targets.adapt(_OutputSpec(*spec), y)
+        out, loss = compiled.forward_backward(x, yt)
+    except Exception:
+        return None
+    if compiled.stats["captures"] + compiled.stats["replays"] == before:
+        out_specs[key] = None  # not replayable (compiled.reason says why)
+    if out is None or loss.data.size != 1:
+        return None
+    out_arr, lv = out.data, float(loss.data)
+    if (out_arr.shape != spec[0] or out_arr.dtype != spec[1] or not math.isfinite(lv)
+            or not np.all(np.isfinite(out_arr))):
+        return None
+    return out_arr, lv
+
+
 def _grad_norm(params) -> float:
     """The joint 2-norm of the gradients (as clip_grad_norm_ computes it), accumulated in float64
     so that large float32 gradients do not overflow to inf on squaring."""
@@ -418,7 +465,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
         progress: bool = True, clip_grad_norm: float | None = None,
         resume: str | os.PathLike | None = None, checkpoint: str | os.PathLike | None = None,
         seed: int | None = None, on_divergence: str = "stop", batch_size: int | str | None = None,
-        lint: bool = True) -> History:
+        lint: bool = True, compile: bool = False) -> History:
     r"""Train ``model`` by gradient descent on ``train``, validating on ``val`` after each epoch.
 
     Each step: ``zero_grad`` → ``output = model(x)`` → ``loss = loss_fn(output, adapt(y))`` →
@@ -485,6 +532,15 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
             module (whether or not ``progress`` is on, so it can be filtered or turned into an
             error); all findings are kept in ``FitState.extra["lint"]`` for callbacks. Not run
             when resuming. ``False`` turns it off.
+        compile: run the steps through :func:`losslab.train.compile_step`'s
+            ``forward_backward``: each input shape's step is recorded once and later batches
+            replay its NumPy kernels, with the same numbers bit for bit (the output, loss and
+            gradient-norm checks and the update stay fit's). A step it cannot replay (an op not
+            marked capturable, such as dropout) runs eagerly, as does every batch whose output or
+            loss is not finite (for the divergence report) or whose replay raised (for the usual
+            error). ``FitState.compiled`` is the :class:`~losslab.train.CompiledStep` (its
+            ``stats`` and ``reason``); None when off. Keep it off for a model whose ``forward``
+            branches on anything but shapes (a global flag, a step counter).
 
     Returns:
         a :class:`History` (one record per epoch: ``epoch``, ``train_loss``, ``train_<metric>``,
@@ -605,6 +661,12 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
 
     first_step = state.step
     linted = resume is not None  # the linter runs once, at the start of a fresh run
+    if not isinstance(compile, bool):
+        raise TypeError(f"fit: compile must be True or False, got {compile!r}")
+    if compile:
+        from .compiled import CompiledStep
+        state.compiled = CompiledStep(model, fn, optimizer)
+    out_specs: dict = {}  # input (shape, dtype) -> the model output's (shape, dtype), seen eagerly
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -663,44 +725,54 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
                 bar = _bar(use_bar, n_batches, state.epoch, epochs)
                 for b, batch in enumerate(train_loader):
                     x, y = _split_batch(batch, "train")
-                    optimizer.zero_grad()
-                    out = model(x)
-                    if not isinstance(out, Tensor):
-                        raise TypeError(f"fit: the model must return a Tensor, got {type(out).__name__}")
-                    if targets.task is None:
-                        targets.task = state.task = targets.infer_task(out.data, np.asarray(getattr(y, "data", y)))
-                        if metric_names:
-                            metric_names = _metric_names(targets.task, metric_names)
-                    state.task = targets.task
-                    if not np.all(np.isfinite(out.data)):
-                        diverge("output", None, b + 1, out.data)
-                        break
-                    yt = targets.adapt(out, y)
-                    if lint and not linted:
-                        linted = True
-                        _run_lint(model, loss_fn, x, yt, optimizer, state)
-                    try:
-                        loss = fn(out, yt)
-                    except ValueError as e:
-                        if state.step == first_step:
-                            raise  # a setup error (wrong activation, targets): the loss's own message
-                        diverge("domain", str(e), b + 1, out.data)
-                        break
-                    if not isinstance(loss, Tensor) or loss.data.size != 1:
-                        shape = getattr(loss, "shape", None)
-                        raise ValueError(f"fit: loss_fn must return a scalar Tensor (reduction='mean'), got "
-                                         f"{type(loss).__name__}" + (f" of shape {tuple(shape)}" if shape else ""))
-                    lv = float(loss.data)
-                    if not math.isfinite(lv):
-                        diverge("loss", lv, b + 1, out.data)
-                        break
-                    loss.backward()
+                    replayed = None
+                    if state.compiled is not None and targets.task is not None:
+                        replayed = _compiled_pass(state.compiled, x, y, targets, out_specs)
+                    if replayed is not None:
+                        out_arr, lv = replayed
+                    else:
+                        optimizer.zero_grad()
+                        out = model(x)
+                        if not isinstance(out, Tensor):
+                            raise TypeError(f"fit: the model must return a Tensor, got {type(out).__name__}")
+                        key = _input_key(x)
+                        if out_specs.get(key, ()) is not None:  # None: this shape stays eager
+                            out_specs[key] = (out.shape, out.dtype)
+                        if targets.task is None:
+                            targets.task = state.task = targets.infer_task(out.data, np.asarray(getattr(y, "data", y)))
+                            if metric_names:
+                                metric_names = _metric_names(targets.task, metric_names)
+                        state.task = targets.task
+                        if not np.all(np.isfinite(out.data)):
+                            diverge("output", None, b + 1, out.data)
+                            break
+                        yt = targets.adapt(out, y)
+                        if lint and not linted:
+                            linted = True
+                            _run_lint(model, loss_fn, x, yt, optimizer, state)
+                        try:
+                            loss = fn(out, yt)
+                        except ValueError as e:
+                            if state.step == first_step:
+                                raise  # a setup error (wrong activation, targets): the loss's own message
+                            diverge("domain", str(e), b + 1, out.data)
+                            break
+                        if not isinstance(loss, Tensor) or loss.data.size != 1:
+                            shape = getattr(loss, "shape", None)
+                            raise ValueError(f"fit: loss_fn must return a scalar Tensor (reduction='mean'), got "
+                                             f"{type(loss).__name__}" + (f" of shape {tuple(shape)}" if shape else ""))
+                        lv = float(loss.data)
+                        if not math.isfinite(lv):
+                            diverge("loss", lv, b + 1, out.data)
+                            break
+                        loss.backward()
+                        out_arr = out.data
                     if clip_grad_norm is not None:
                         gn = float(clip_grad_norm_(params, clip_grad_norm).data)
                     else:
                         gn = _grad_norm(params)
                     if not math.isfinite(gn):
-                        diverge("grad", gn, b + 1, out.data)
+                        diverge("grad", gn, b + 1, out_arr)
                         break
                     max_grad_norm = max(max_grad_norm, gn)
                     optimizer.step()
@@ -709,12 +781,12 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
                     state.step += 1
                     steps += 1
                     gsum += gn
-                    n = out.shape[0] if out.ndim else 1
+                    n = out_arr.shape[0] if out_arr.ndim else 1
                     total += lv * n
                     count += n
                     history.step_losses.append(lv)
                     if metric_names != []:
-                        outs.append(out.data)
+                        outs.append(out_arr)
                         ys.append(np.asarray(getattr(y, "data", y)))
                     if bar is not None:
                         bar.update(1)
