@@ -80,6 +80,16 @@ def test_binary_cross_entropy_on_probabilities_and_sgd_with_momentum():
     assert compiled[2].stats["replays"] > 0
 
 
+def test_regression_with_mse_is_replayed():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0]], np.float32) + 0.1 * rng.normal(size=(100, 1))).astype(np.float32)
+    eager = _run(_mlp(1), "mse_loss", (x, y), compile=False)
+    compiled = _run(_mlp(1), "mse_loss", (x, y), compile=True)
+    _same_run(eager, compiled)
+    assert compiled[2].stats["replays"] == 4 * 4 - 4 and compiled[2].reason is None
+
+
 def test_a_step_that_cannot_be_replayed_trains_eagerly_and_says_why():
     def build():
         return nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.2), nn.ReLU(), nn.Linear(16, 3))

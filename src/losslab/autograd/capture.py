@@ -246,7 +246,9 @@ class ReplayPlan:
                 raise CaptureError("a tensor of the step calls retain_grad()")
             out_slot = add(out.data)
             transient.append(out_slot)
-            forward.append((_forward_call(node, static, dynamic, type(out.data) is not np.ndarray),
+            # a 0-d result may come back from NumPy as a scalar, which apply turned into an array
+            wraps = type(out.data) is not np.ndarray or out.data.ndim == 0
+            forward.append((_forward_call(node, static, dynamic, wraps),
                             _getter(srcs), out_slot))
             if out._ctx is node:  # recorded in the graph: its backward runs in the replay
                 edges = []  # (position in backward's result, slot, shape, dtype) of each input

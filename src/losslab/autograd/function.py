@@ -281,6 +281,13 @@ class Function:
             result = Tensor._wrap(out)
         recorder = _CAPTURE.recorder
         if recorder is not None:  # a step being captured for replay (autograd/capture.py)
+            if len(arrays) > 1 and any(type(a) is np.ndarray and a.base is not None
+                                       and a is not getattr(x, "data", a)
+                                       for a, x in zip(arrays, inputs)):
+                # an input repeated (x * x) was given forward as a fresh view, made here: the
+                # replay reads the Tensor's own array instead (the same values; the distinct
+                # object only matters to create_graph, which a replay never runs)
+                arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
             recorder.record(node, arrays, options, result)
         return result
 
@@ -292,6 +299,7 @@ def as_output_array(node, out) -> np.ndarray:
     kept identical to the output's ``.data``, or create_graph would take the saved output for a
     constant and second derivatives would miss its dependence on x."""
     raw, out = out, np.asarray(out)
-    if any(v is raw for v in node.saved):
+    saved = node.saved  # a tuple, or _FREED in a replay of an op that saves nothing
+    if type(saved) is tuple and any(v is raw for v in saved):
         node.saved = tuple(out if v is raw else v for v in node.saved)
     return out

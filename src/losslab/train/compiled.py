@@ -206,8 +206,9 @@ def compile_step(model, loss_fn, optimizer) -> CompiledStep:
 
     Note:
         * Only ops marked ``capturable`` are replayed (the fused linear layer, sigmoid, tanh,
-          ReLU, and the fused mean BCE and softmax cross-entropy;
-          ``ll.autograd.capture.capturable_ops()`` lists them). A step with any other op, or
+          ReLU, the fused mean BCE and softmax cross-entropy, and elementwise arithmetic, sums,
+          means and casts, so ``mse_loss`` too; ``ll.autograd.capture.capturable_ops()`` lists
+          them). A step with any other op, or
           whose Python reads a tensor's value (``.item()``, ``if t:``), stays eager, and
           ``step.reason`` says why: always correct, only not faster.
         * Checks on the data's values still run on every replay (labels in range, probabilities

@@ -85,6 +85,8 @@ def _floating(x):
 class Add(Function):
     """a + b.  ∂/∂a = 1, ∂/∂b = 1."""
 
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
+
     def forward(self, a, b):
         return a + b
 
@@ -95,6 +97,8 @@ class Add(Function):
 class Sub(Function):
     """a − b.  ∂/∂a = 1, ∂/∂b = −1."""
 
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
+
     def forward(self, a, b):
         return a - b
 
@@ -104,6 +108,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a · b.  ∂/∂a = b, ∂/∂b = a."""
+
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -118,6 +124,8 @@ class Mul(Function):
 class Div(Function):
     """a / b.  ∂/∂a = 1/b, ∂/∂b = −a/b²."""
 
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a / b
@@ -131,6 +139,8 @@ class Div(Function):
 class Neg(Function):
     """−x."""
 
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
+
     def forward(self, x):
         return -x
 
@@ -140,6 +150,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """x ** p for a constant exponent p.  ∂/∂x = p·x^(p−1); exactly 0 when p = 0 (PyTorch)."""
+
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
 
     def forward(self, x, p):
         self.p = p
@@ -527,6 +539,8 @@ class Where(Function):
 
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype by the engine."""
+
+    capturable = True  # a pure function of its inputs and options (autograd/capture.py)
 
     def forward(self, x, dtype=None):
         return x.astype(dtype)

@@ -75,6 +75,8 @@ def _expand_back(ops, g, in_shape, axes, keepdim):
 class Sum(Function):
     """Σ over ``dim``.  ∂/∂xᵢ = 1: the gradient is broadcast back."""
 
+    capturable = True  # a pure function of its input and static axes (autograd/capture.py)
+
     def forward(self, x, axes=None, keepdim=False):
         self.in_shape, self.axes, self.keepdim = x.shape, axes, keepdim
         return np.sum(x, axis=axes, keepdims=keepdim)
@@ -85,6 +87,8 @@ class Sum(Function):
 
 class Mean(Function):
     """Mean over ``dim``.  ∂/∂xᵢ = 1/n."""
+
+    capturable = True  # a pure function of its input and static axes (autograd/capture.py)
 
     def forward(self, x, axes=None, keepdim=False):
         self.in_shape, self.axes, self.keepdim = x.shape, axes, keepdim
