@@ -9,7 +9,8 @@ import losslab as ll
 from losslab import nn, optim
 from losslab.autograd import capture
 from losslab.autograd.function import Function
-from losslab.losses import binary_cross_entropy, cross_entropy, l1_loss, mse_loss
+from losslab.losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
+                            mse_loss)
 from losslab.optim.registry import OPTIMIZER_REGISTRY
 from losslab.train import CompiledStep, compile_step
 
@@ -65,12 +66,16 @@ def _assert_same_state(m1, m2):
 
 
 def _arith_loss(out, y):
-    """Cross-entropy plus arithmetic on the output: Add, Sub, Mul, Div, Neg, PowScalar, Sum, Mean
-    and a Cast there and back (to the other float dtype and to the output's again)."""
+    """Cross-entropy plus arithmetic on the output: Add, Sub, Mul, Div, Neg, PowScalar, Sum, Mean,
+    a Cast there and back (to the other float dtype and to the output's again), and the
+    movement ops Reshape, Permute and Expand."""
     z = (out - 0.5) * out / 3.0 + (-out)
     other = ll.float32 if out.dtype == np.float64 else ll.float64
     c = out.to(other).sum().to(out.dtype)
-    return cross_entropy(out, y) + (z ** 2).mean() * 0.1 + z.sum() / 100.0 + c * 1e-3
+    # Reshape, Permute, Expand: shapes only
+    r = (out.reshape(-1) * 0.5).sum() + (out.T * out.permute(1, 0)).mean() \
+        + out.sum(1, keepdim=True).expand(*out.shape).mean()
+    return cross_entropy(out, y) + (z ** 2).mean() * 0.1 + z.sum() / 100.0 + c * 1e-3 + r * 0.01
 
 
 # The cases that make each capturable op run inside a replayed step: (model kwargs, loss, kind of
@@ -86,6 +91,8 @@ CAPTURE_CASES = {
     "Sub": (dict(), mse_loss, "regression"),  # mse_loss: Sub, Mul, Mean
     "Mul": (dict(), mse_loss, "regression"),
     "Mean": (dict(), mse_loss, "regression"),
+    "BinaryCrossEntropyWithLogits": (dict(widths=(4, 5, 1)), binary_cross_entropy_with_logits, "binary"),
+    "Reshape": _ARITH, "Permute": _ARITH, "Expand": _ARITH,
     "Add": _ARITH, "Div": _ARITH, "Neg": _ARITH, "PowScalar": _ARITH, "Sum": _ARITH, "Cast": _ARITH,
 }
 

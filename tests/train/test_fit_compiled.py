@@ -90,6 +90,22 @@ def test_regression_with_mse_is_replayed():
     assert compiled[2].stats["replays"] == 4 * 4 - 4 and compiled[2].reason is None
 
 
+@pytest.mark.parametrize("spec", ["bce", "hinge", "bce_probs", "ce"])
+def test_the_command_lines_loss_specs_are_replayed(spec):
+    # losslab train's losses (losslab.build.LossChoice) adapt the targets and apply the paired
+    # activation inside the loss: casts, reshapes, ±1 labels (hinge), all replayed
+    from losslab.build import resolve_loss
+
+    choice = resolve_loss(spec)
+    out = 3 if choice.info.task == "multiclass" else 1
+    data = _multiclass() if out == 3 else _binary()
+    task = choice.info.task if choice.info.task in ("binary", "multiclass") else "binary"
+    eager = _run(_mlp(out), choice, data, compile=False, task=task)
+    compiled = _run(_mlp(out), choice, data, compile=True, task=task)
+    _same_run(eager, compiled)
+    assert compiled[2].stats["replays"] > 0, compiled[2].reason
+
+
 def test_a_step_that_cannot_be_replayed_trains_eagerly_and_says_why():
     def build():
         return nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.2), nn.ReLU(), nn.Linear(16, 3))

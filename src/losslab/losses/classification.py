@@ -202,6 +202,10 @@ class BinaryCrossEntropyWithLogits(Function):
     (σ(x) − 1 would cancel).
     """
 
+    #: replayable by ``autograd/capture.py``: its wrapper checks shapes only, and any logit and
+    #: target value gives a defined loss
+    capturable = True
+
     def forward(self, x, y, pw=None):
         self.has_pw = pw is not None
         self.save_for_backward(x, y, pw)

@@ -20,6 +20,8 @@ __all__ = [
 class Reshape(Function):
     """Same elements, new shape; the gradient is reshaped back."""
 
+    capturable = True  # a pure function of its input and a static shape (autograd/capture.py)
+
     def forward(self, x, shape=None):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -31,6 +33,8 @@ class Reshape(Function):
 class Permute(Function):
     """Reorder dimensions; the gradient is permuted by the inverse permutation."""
 
+    capturable = True  # a pure function of its input and a static shape (autograd/capture.py)
+
     def forward(self, x, dims=None):
         self.inverse = tuple(np.argsort(dims))
         return np.transpose(x, dims)
@@ -41,6 +45,8 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape (a view); the gradient sums over the broadcast axes."""
+
+    capturable = True  # a pure function of its input and a static shape (autograd/capture.py)
 
     def forward(self, x, shape=None):
         self.in_shape = x.shape
