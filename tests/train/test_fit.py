@@ -17,6 +17,8 @@ from losslab.data import DataLoader, TensorDataset
 from losslab.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau, StepLR
 from losslab.train import History, TrainingDiverged, fit, resolve_loss
 
+import fit_data  # noqa: E402  (tests/train/fit_data.py)
+
 
 # -- data -------------------------------------------------------------------------------------
 def _regression(n=96, d=3, seed=0):
@@ -27,19 +29,7 @@ def _regression(n=96, d=3, seed=0):
     return x, y
 
 
-def _binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 2)).astype(np.float32)
-    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
-    return x, y
-
-
-def _multiclass(n=150, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(scale=3.0, size=(k, 2))
-    y = rng.integers(0, k, size=n)
-    x = (centers[y] + rng.normal(size=(n, 2))).astype(np.float32)
-    return x, y.astype(np.int64)
+_binary, _multiclass = fit_data.binary, fit_data.multiclass
 
 
 def _loader(x, y, batch_size=16, shuffle=False, seed=0):

@@ -11,19 +11,10 @@ import losslab.optim as optim
 from losslab.data import DataLoader, TensorDataset
 from losslab.train import Callback, fit
 
-
-def _multiclass(n=150, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(scale=3.0, size=(k, 2))
-    y = rng.integers(0, k, size=n)
-    x = (centers[y] + rng.normal(size=(n, 2))).astype(np.float32)
-    return x, y.astype(np.int64)
+import fit_data  # noqa: E402  (tests/train/fit_data.py)
 
 
-def _binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 2)).astype(np.float32)
-    return x, (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+_binary, _multiclass = fit_data.binary, fit_data.multiclass
 
 
 class _Keep(Callback):
