@@ -93,6 +93,12 @@ CAPTURE_CASES = {
     "Mean": (dict(), mse_loss, "regression"),
     "BinaryCrossEntropyWithLogits": (dict(widths=(4, 5, 1)), binary_cross_entropy_with_logits, "binary"),
     "Reshape": _ARITH, "Permute": _ARITH, "Expand": _ARITH,
+    # the command line's other activations: leaky ReLU (Where on x > 0), ELU (Expm1 and Where),
+    # GELU (Erf), softplus
+    "Where": (dict(act=nn.LeakyReLU), cross_entropy, "classes"),
+    "Expm1": (dict(act=nn.ELU), cross_entropy, "classes"),
+    "Erf": (dict(act=nn.GELU), cross_entropy, "classes"),
+    "Softplus": (dict(act=nn.Softplus), cross_entropy, "classes"),
     "Add": _ARITH, "Div": _ARITH, "Neg": _ARITH, "PowScalar": _ARITH, "Sum": _ARITH, "Cast": _ARITH,
 }
 
@@ -348,6 +354,24 @@ def test_an_array_made_inside_the_step_is_refused():
             capture.ReplayPlan(rec, (), [x], out)
     finally:
         OP_REGISTRY.pop("_Scale", None)  # a test op: out of the registry the other tests read
+
+
+def test_a_where_mask_computed_from_the_data_in_python_is_not_frozen():
+    # ll.where(out > 0, ...): the mask is the data's, made outside any op; a replay would reuse the
+    # captured mask on every batch, so the plan refuses it and the step stays eager (and right)
+    def loss_fn(out, y):
+        return cross_entropy(ll.where(out > 0, out, out * 0.1), y)
+
+    m1, m2 = _mlp(), _mlp()
+    o1, o2 = optim.SGD(m1.parameters(), lr=0.1), optim.SGD(m2.parameters(), lr=0.1)
+    step = compile_step(m2, loss_fn, o2)
+    batches = _batches(4)
+    eager = _eager_run(m1, loss_fn, o1, batches)
+    compiled = [step(x, y) for x, y in batches]
+    assert step.stats["replays"] == 0 and "made inside the step" in step.reason, step.reason
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b.data)
+    _assert_same_state(m1, m2)
 
 
 def test_recordings_do_not_nest():

@@ -298,6 +298,8 @@ class Log1p(Function):
 class Expm1(Function):
     """eˣ − 1, accurate for small x.  ∂/∂x = eˣ = out + 1."""
 
+    capturable = True  # a pure function of its input (autograd/capture.py)
+
     def forward(self, x):
         out = np.expm1(x)
         self.save_for_backward(out)
@@ -440,6 +442,8 @@ def _erf_array(x):
 class Erf(Function):
     """erf x = (2/√π)∫₀ˣ e^{−t²} dt.  ∂/∂x = (2/√π)·e^{−x²}."""
 
+    capturable = True  # a pure function of its input (autograd/capture.py)
+
     def forward(self, x):
         self.save_for_backward(x)
         return _erf_array(x).astype(x.dtype, copy=False)
@@ -455,6 +459,8 @@ class Softplus(Function):
     Computed as max(βx, 0) + log1p(e^{−|βx|}) so e^{βx} never overflows.
     ∂/∂x = σ(βx), or 1 above the threshold.
     """
+
+    capturable = True  # a pure function of its input and static beta, threshold (autograd/capture.py)
 
     def forward(self, x, beta=1.0, threshold=20.0):
         self.beta, self.threshold = beta, threshold
@@ -525,10 +531,26 @@ class Minimum(Function):
         return g * wa, g * (1.0 - wa)
 
 
+#: ``Where``'s ``cond`` option that asks for ``a > 0``, computed inside the op from its first input
+#: (leaky_relu, elu): a mask made from the data by the wrapper would be an array from outside the
+#: op, which a replay (autograd/capture.py) cannot recompute
+WHERE_A_POSITIVE = "a > 0"
+
+
 class Where(Function):
-    """``cond ? a : b`` elementwise; the gradient flows to the chosen input only."""
+    """``cond ? a : b`` elementwise; the gradient flows to the chosen input only.
+
+    ``cond``: a bool array, or :data:`WHERE_A_POSITIVE` for ``a > 0``."""
+
+    #: replayable: a ``cond`` array must itself be an input, buffer or op output of the step (the
+    #: plan refuses any other array), or be computed here from ``a``
+    capturable = True
 
     def forward(self, a, b, cond=None):
+        if type(cond) is str:
+            if cond != WHERE_A_POSITIVE:
+                raise ValueError(f"Where: cond must be a bool array or {WHERE_A_POSITIVE!r}, got {cond!r}")
+            cond = a > 0
         self.cond = cond
         return np.where(cond, a, b)
 
@@ -648,8 +670,8 @@ def leaky_relu(input, negative_slope: float = 0.01):
 
     Composite: ``where(x > 0, x, slope·x)``.
     """
-    mask = (input.data if isinstance(input, Tensor) else np.asarray(input)) > 0
-    return where(mask, input, mul(input, negative_slope))
+    # the mask x > 0 is computed inside the op, from the (promoted) input
+    return Where.apply(*_promoted(_operand(input), mul(input, negative_slope)), cond=WHERE_A_POSITIVE)
 
 
 def elu(input, alpha: float = 1.0):
@@ -657,8 +679,7 @@ def elu(input, alpha: float = 1.0):
 
     Composite: ``where(x > 0, x, α·expm1(x))``; expm1 keeps accuracy near 0.
     """
-    mask = input.data > 0
-    return where(mask, input, mul(expm1(input), alpha))
+    return Where.apply(*_promoted(_operand(input), mul(expm1(input), alpha)), cond=WHERE_A_POSITIVE)
 
 
 def gelu(input, approximate: str = "none"):
