@@ -87,6 +87,26 @@ COND = np.array([[True], [False], [True]])  # broadcasts (3, 1) against (3, 4) a
 CLS = np.array([0, 3, 1, 3])
 
 
+def _seeded_dropout(x, p=0.3, seed=7):
+    """F.dropout with the generator seeded (and its state put back): the same mask every call, so
+    that gradcheck's perturbed evaluations see one function."""
+    import losslab.nn.functional as LF
+
+    state = ll.random.get_rng_state()
+    ll.manual_seed(seed)
+    try:
+        return LF.dropout(x, p)
+    finally:
+        ll.random.set_rng_state(state)
+
+
+def _torch_dropout_of_the_same_mask(x, p=0.3, seed=7):
+    """x times the mask losslab draws (documented: generator.random(shape) < 1 − p, scaled by
+    1/(1 − p)); PyTorch's own dropout draws from another generator."""
+    keep = np.random.default_rng(seed).random(tuple(x.shape)) < (1.0 - p)
+    return x * _T().from_numpy(keep.astype(np.float64) * (1.0 / (1.0 - p)))
+
+
 def _cases() -> list[OpCase]:
     T, Fn = _T(), F
     c: list[OpCase] = []
@@ -131,6 +151,7 @@ def _cases() -> list[OpCase]:
     add("tanh_0d", lambda a: a.tanh() ** 3, lambda a: a.tanh() ** 3, [In(())], gradgrad=True)
     add("exp_0d", lambda a: a.exp(), lambda a: a.exp(), [In(())], gradgrad=True)
     add("sigmoid_extreme", lambda a: ll.sigmoid(a), lambda a: T.sigmoid(a), [In(value=[-800.0, -30.0, 0.0, 30.0, 800.0])], gradcheck=False)
+    add("dropout", _seeded_dropout, _torch_dropout_of_the_same_mask, [In((4, 5))], gradgrad=True)
     add("leaky_relu", lambda a: ll.leaky_relu(a, 0.2), lambda a: Fn.leaky_relu(a, 0.2), [In((2, 3), "nonzero")], gradgrad=True)
     add("leaky_relu_default", lambda a: ll.leaky_relu(a), lambda a: Fn.leaky_relu(a), [In((5,), "nonzero")])
     add("elu", lambda a: ll.elu(a, 1.3), lambda a: Fn.elu(a, 1.3), [In((2, 3), "nonzero")], gradgrad=True)

@@ -37,6 +37,28 @@ def test_gradient_is_scaled_mask():
     np.testing.assert_allclose(x.grad.data, g * mask, rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [ll.float32, ll.float64])
+def test_the_dropout_op_is_the_input_times_a_constant_mask_bit_for_bit(dtype):
+    # InvertedDropout draws the mask in its forward; its numbers are those of the composition
+    # x * Tensor(mask) with the same draw (the way dropout was built before it was one op)
+    p = 0.35
+    x0 = np.random.default_rng(3).normal(size=(6, 7)).astype(dtype)
+    g = np.random.default_rng(4).normal(size=(6, 7)).astype(dtype)
+    ll.manual_seed(11)
+    x = ll.tensor(x0, requires_grad=True)
+    y = F.dropout(x, p)
+    y.backward(ll.tensor(g))
+    assert repr(y.grad_fn) == "<InvertedDropoutBackward>"  # one node, not a Mul with a constant
+    ll.manual_seed(11)
+    keep = ll.random.generator().random(x0.shape) < (1.0 - p)
+    mask = keep.astype(dtype) * np.dtype(dtype).type(1.0 / (1.0 - p))
+    x2 = ll.tensor(x0, requires_grad=True)
+    y2 = x2 * ll.tensor(mask)
+    y2.backward(ll.tensor(g))
+    assert y.dtype == dtype
+    assert np.array_equal(y.data, y2.data) and np.array_equal(x.grad.data, x2.grad.data)
+
+
 def test_eval_mode_is_identity():
     d = lnn.Dropout(0.5).eval()
     x = ll.tensor([1.0, 2.0, 3.0], requires_grad=True)

@@ -15,13 +15,15 @@ from losslab.optim.registry import OPTIMIZER_REGISTRY
 from losslab.train import CompiledStep, compile_step
 
 
-def _mlp(widths=(4, 8, 3), act=nn.ReLU, out_act=None, dtype=np.float64, seed=0):
+def _mlp(widths=(4, 8, 3), act=nn.ReLU, out_act=None, dtype=np.float64, seed=0, dropout=None):
     ll.manual_seed(seed)
     mods = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         mods.append(nn.Linear(a, b))
         if i < len(widths) - 2:
             mods.append(act())
+            if dropout is not None:
+                mods.append(nn.Dropout(dropout))
     if out_act is not None:
         mods.append(out_act())
     model = nn.Sequential(*mods)
@@ -99,6 +101,9 @@ CAPTURE_CASES = {
     "Expm1": (dict(act=nn.ELU), cross_entropy, "classes"),
     "Erf": (dict(act=nn.GELU), cross_entropy, "classes"),
     "Softplus": (dict(act=nn.Softplus), cross_entropy, "classes"),
+    # dropout draws its mask in forward: a replay draws in the eager step's order (the tests seed
+    # the generator before the eager run and before the compiled one)
+    "InvertedDropout": (dict(dropout=0.3), cross_entropy, "classes"),
     "Add": _ARITH, "Div": _ARITH, "Neg": _ARITH, "PowScalar": _ARITH, "Sum": _ARITH, "Cast": _ARITH,
 }
 
@@ -115,7 +120,9 @@ def test_replay_equals_eager_bit_for_bit(op, dtype):
     m1, m2 = _mlp(dtype=dtype, **kw), _mlp(dtype=dtype, **kw)
     o1, o2 = optim.SGD(m1.parameters(), lr=0.3, momentum=0.9), optim.SGD(m2.parameters(), lr=0.3, momentum=0.9)
     step = compile_step(m2, loss_fn, o2)
+    ll.manual_seed(5)
     eager = _eager_run(m1, loss_fn, o1, batches)
+    ll.manual_seed(5)
     compiled = [step(x, y) for x, y in batches]
     assert step.stats == {"captures": 1, "replays": 5, "eager": 1}, step.reason
     for a, b in zip(eager, compiled):
@@ -354,6 +361,31 @@ def test_an_array_made_inside_the_step_is_refused():
             capture.ReplayPlan(rec, (), [x], out)
     finally:
         OP_REGISTRY.pop("_Scale", None)  # a test op: out of the registry the other tests read
+
+
+def test_a_refused_replay_puts_the_generator_back_before_the_eager_redo():
+    # dropout draws in the replay's forward; when the loss's check then refuses the batch, the
+    # eager step that raises the error must draw the very masks an eager run would have drawn
+    kw = dict(widths=(4, 5, 1), out_act=nn.Sigmoid, dropout=0.5)
+    good = _batches(3, binary=True)
+    bad_y = ll.tensor(np.full((6, 1), 2.0))  # a target outside [0, 1]
+    states = []
+    for compiled in (False, True):
+        model = _mlp(**kw)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        step = compile_step(model, binary_cross_entropy, opt) if compiled else None
+        ll.manual_seed(9)
+        for x, y in good:
+            step(x, y) if compiled else _eager_run(model, binary_cross_entropy, opt, [(x, y)])
+        with pytest.raises(ValueError, match="target"):
+            if compiled:
+                step(good[0][0], bad_y)
+            else:
+                _eager_run(model, binary_cross_entropy, opt, [(good[0][0], bad_y)])
+        states.append(ll.random.get_rng_state())
+        if compiled:
+            assert step.stats["replays"] == 2
+    assert states[0] == states[1]
 
 
 def test_a_where_mask_computed_from_the_data_in_python_is_not_frozen():

@@ -279,6 +279,9 @@ class ReplayPlan:
         self._seed = np.ones(loss.data.shape, loss.data.dtype)
         self._seed.flags.writeable = False
         self.forward = forward
+        # an op that draws from the global generator (dropout): the caller saves its state before
+        # a replay, to restore it if the replay is abandoned and the step redone eagerly
+        self.draws_random = any(getattr(node, "draws_random", False) for node, *_ in recorder.entries)
         self.backward = backward[::-1]  # reverse creation order: the eager engine's order
         self._lean = None  # the backward as the first replay ran it (see _backward_traced)
         self.grad_leaves = tuple(grad_leaf.items())

@@ -17,6 +17,7 @@ from ..autograd.ops import (  # noqa: F401  (re-exports)
     elu, gelu, leaky_relu, linear, relu, sigmoid, softplus, tanh,
 )
 from ..autograd.ops import log_softmax as _log_softmax, softmax as _softmax
+from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 __all__ = [
@@ -77,6 +78,35 @@ def _check_p(p, fn: str = "dropout") -> float:
     return p
 
 
+class InvertedDropout(Function):
+    """x · m / (1 − p) with a fresh mask m ~ Bernoulli(1 − p) drawn in ``forward`` from
+    ``ll.random.generator()``.  ∂/∂x = m / (1 − p).
+
+    The same operations as ``x * Tensor(mask)`` (a constant mask times the input), so the same
+    numbers; as one op that draws its own mask it can be replayed by ``compile_step`` (a mask
+    made in the wrapper would be frozen at capture), and a replay draws from the generator in the
+    eager step's order."""
+
+    capturable = True  # its input and p decide everything but the draw, which forward makes
+    #: forward draws from the global generator: a replay that is abandoned (a refused check)
+    #: puts the generator back before the eager step redraws (compile_step, fit)
+    draws_random = True
+
+    def forward(self, x, p=0.5):
+        dt = x.dtype
+        if p == 1:
+            mask = np.zeros(x.shape, dtype=dt)
+        else:
+            keep = _random.generator().random(x.shape) < (1.0 - p)
+            mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+        self.save_for_backward(mask)
+        return x * mask
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        return g * mask
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1−p).
 
@@ -109,7 +139,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
     if not training or p == 0:
         return input
-    dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
+    if input.dtype.kind == "f":
+        return InvertedDropout.apply(input, p=float(p))
+    # integer input: a float32 mask, and the product promoted as for any other tensor
+    dt = np.dtype(np.float32)
     if p == 1:
         mask = np.zeros(input.shape, dtype=dt)
     else:

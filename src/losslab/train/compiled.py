@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import random as _random
 from ..autograd.capture import CaptureError, ReplayPlan, recording
 from ..autograd.engine import _GradMode
 from ..autograd.tensor import Tensor, as_array
@@ -74,10 +75,13 @@ class CompiledStep:
             key = (xd.shape, yd.shape, xd.dtype, yd.dtype)
             plan = self._plans.get(key)
         if type(plan) is ReplayPlan and _GradMode.enabled and self._modules_as_captured(plan):
+            rng = _random.get_rng_state() if plan.draws_random else None
             try:
                 loss = plan.run((xd, yd))
             except Exception:  # the eager step below raises the error with its usual message
                 loss = "stale"
+            if rng is not None and type(loss) is not np.ndarray:
+                _random.set_rng_state(rng)  # the eager redo draws the masks this replay drew
             if type(loss) is np.ndarray:
                 if key is not None:
                     self._last = (xd.shape, yd.shape, xd.dtype, yd.dtype, plan)

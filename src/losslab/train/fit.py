@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .. import random as _random
 from ..autograd import no_grad
 from ..autograd.tensor import Tensor
 from ..optim.clip import clip_grad_norm_
@@ -420,18 +421,22 @@ def _compiled_pass(compiled, x, y, targets, out_specs: dict):
     if spec is None:
         return None
     before = compiled.stats["captures"] + compiled.stats["replays"]
+    rng = _random.get_rng_state()  # a redo must draw the dropout masks this pass drew
     try:
         yt = targets.adapt(_OutputSpec(*spec), y)
         out, loss = compiled.forward_backward(x, yt)
     except Exception:
+        _random.set_rng_state(rng)
         return None
     if compiled.stats["captures"] + compiled.stats["replays"] == before:
         out_specs[key] = None  # not replayable (compiled.reason says why)
     if out is None or loss.data.size != 1:
+        _random.set_rng_state(rng)
         return None
     out_arr, lv = out.data, float(loss.data)
     if (out_arr.shape != spec[0] or out_arr.dtype != spec[1] or not math.isfinite(lv)
             or not np.all(np.isfinite(out_arr))):
+        _random.set_rng_state(rng)
         return None
     return out_arr, lv
 
