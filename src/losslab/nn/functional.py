@@ -129,8 +129,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         True
 
     Note:
-        The mask comes from ``ll.random.generator()`` (seed with ``ll.manual_seed``); the result
-        is ``input * constant_mask``, so the gradient is the mask scaled by 1/(1−p).
+        The mask comes from ``ll.random.generator()`` (seed with ``ll.manual_seed``), drawn by
+        the op :class:`InvertedDropout` (so ``compile_step`` can replay it); the result is
+        ``input * constant_mask``, so the gradient is the mask scaled by 1/(1−p).
         ``inplace=True`` does not modify ``input`` (in-place ops on graph tensors are refused in
         losslab).
     """
