@@ -209,10 +209,11 @@ def compile_step(model, loss_fn, optimizer) -> CompiledStep:
         {'captures': 1, 'replays': 2, 'eager': 1}
 
     Note:
-        * Only ops marked ``capturable`` are replayed (the fused linear layer, sigmoid, tanh,
-          ReLU, the fused mean BCE and softmax cross-entropy, and elementwise arithmetic, sums,
-          means and casts, so ``mse_loss`` too; ``ll.autograd.capture.capturable_ops()`` lists
-          them). A step with any other op, or
+        * Only ops marked ``capturable`` are replayed (the fused linear layer; ReLU, leaky ReLU,
+          ELU, GELU, sigmoid, tanh and softplus; dropout; the fused mean BCE, BCE with logits
+          and softmax cross-entropy; elementwise arithmetic, sums, means, casts and reshapes, so
+          ``mse_loss`` too; ``ll.autograd.capture.capturable_ops()`` lists them). A step with
+          any other op, or
           whose Python reads a tensor's value (``.item()``, ``if t:``), stays eager, and
           ``step.reason`` says why: always correct, only not faster.
         * Checks on the data's values still run on every replay (labels in range, probabilities
@@ -222,6 +223,8 @@ def compile_step(model, loss_fn, optimizer) -> CompiledStep:
           global flag, a counter) is frozen at capture: keep such a model eager.
         * Forward hooks make every call eager (they would not run in a replay). A parameter
           replaced by a new array (``model.double()``) makes the next call capture again.
+        * Dropout draws its masks in the replay, in the eager step's order; a replay abandoned
+          for an eager redo puts the generator back first, so the masks stay the eager run's.
         * Not thread-safe: one CompiledStep per thread.
     """
     return CompiledStep(model, loss_fn, optimizer)
