@@ -70,6 +70,10 @@ def test_steps_equal_the_library_run_directly(client):
         opt.step()
         want.append(float(v.item()))
     assert st["loss_history"] == pytest.approx(want, rel=1e-12)
+    # the session's steps were replayed (compile_step): the first recorded, the others replayed
+    step = client.app.state.sessions.get(sid)._compiled
+    assert step.stats == {"captures": 1, "replays": 2, "eager": 1}, step.reason
+    assert st["loss_history"] == want  # a replay is the eager step, bit for bit
     with ll.no_grad():
         out = model(x).data
     acc = np.mean(out.argmax(axis=1) == split.y_train)

@@ -136,6 +136,7 @@ class Session:
         import losslab as ll
         from ...build import build_model, build_optimizer, resolve_loss
         from ...data import DataLoader, TensorDataset
+        from ...train import compile_step
 
         c = self.config
         self.loss = resolve_loss(c["loss"])
@@ -155,6 +156,9 @@ class Session:
                 self.optimizer = build_optimizer(c["optimizer"], self.model.parameters(), lr=c["lr"])
             except ValueError as e:
                 raise ApiError(str(e), "optimizer") from None
+            # the steps are recorded once per batch shape and replayed (the eager numbers, bit
+            # for bit; docs/engine.md); the update stays here, after the divergence check
+            self._compiled = compile_step(self.model, self.loss, self.optimizer)
             ds = TensorDataset(ll.tensor(self.split.x_train), ll.tensor(y_t))
             self.loader = DataLoader(ds, batch_size=c["batch_size"], shuffle=c["batch_size"] != "full",
                                      seed=c["seed"])
@@ -175,9 +179,7 @@ class Session:
         total, count = 0.0, 0
         for xb, yb in self.loader:
             with ENGINE_LOCK, np.errstate(all="ignore"):
-                self.optimizer.zero_grad()
-                loss = self.loss(self.model(xb), yb)
-                loss.backward()
+                _, loss = self._compiled.forward_backward(xb, yb)  # zero_grad, forward, backward
                 v = float(loss.item())
                 if not math.isfinite(v):
                     self.diverged = True
