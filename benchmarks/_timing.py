@@ -1,6 +1,6 @@
 """Helpers shared by the benchmark scripts (losses.py, optimizers.py, train_step.py, speed.py):
 the same thread settings for PyTorch and NumPy's BLAS, a line naming the machine, round-robin
-medians, the ``--only`` name filter and the hand-written in-place NumPy Adam (the floor)."""
+medians (``measure``), the ``--only`` name filter and the hand-written in-place NumPy Adam (the floor)."""
 from __future__ import annotations
 
 import math
@@ -55,18 +55,28 @@ def _loop_us(call, number: int) -> float:
     return (time.perf_counter() - t0) / number * 1e6
 
 
-def measure(calls: dict, reps: int, min_time: float, quick: bool = False) -> dict:
-    """Median µs per call of each callable, timed round-robin over ``reps`` rounds."""
+def measure(calls: dict, reps: int, min_time: float, quick: bool = False, *, warmup: int = 5,
+            min_number: int = 5) -> dict:
+    """Median µs per call of each callable, timed round-robin over ``reps`` rounds.
+
+    Each callable first runs ``warmup`` times, then for a quarter of ``min_time`` (at least twice)
+    to estimate its cost; a round then calls it enough times to last ``min_time`` (at least
+    ``min_number``). ``quick``: two calls each, once (a smoke test; the numbers mean nothing)."""
     if quick:
         for call in calls.values():
             call()
         return {name: _loop_us(call, 2) for name, call in calls.items()}
     number = {}
     for name, call in calls.items():
-        for _ in range(5):
+        for _ in range(warmup):
             call()
-        per = _loop_us(call, 5) / 1e6
-        number[name] = max(5, int(min_time / max(per, 1e-9)))
+        t0 = time.perf_counter()
+        k = 0
+        while time.perf_counter() - t0 < min_time / 4 or k < 2:
+            call()
+            k += 1
+        per = (time.perf_counter() - t0) / k
+        number[name] = max(min_number, int(min_time / max(per, 1e-9)))
     samples = {name: [] for name in calls}
     for _ in range(reps):
         for name, call in calls.items():

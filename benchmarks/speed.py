@@ -46,10 +46,8 @@ import json
 import os
 import pathlib
 import platform
-import statistics
 import subprocess
 import sys
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -58,6 +56,7 @@ if str(HERE) not in sys.path:
 import numpy as np  # noqa: E402
 
 import train_step as ts  # noqa: E402  (the shared model builders and the hand NumPy step)
+from _timing import measure  # noqa: E402
 
 WORKLOADS = {
     # name: (layer widths, batch, hidden activation, loss, optimizer, learning rate)
@@ -198,31 +197,9 @@ def as_float(value) -> float:
 
 
 # ----------------------------------------------------------------------------- timing
-def _loop_us(call, number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        call()
-    return (time.perf_counter() - t0) / number * 1e6
-
-
 def interleaved(calls: dict, reps: int, min_time: float, warmup: int = 3) -> dict:
-    """Median µs per call of each callable, timed round-robin."""
-    number = {}
-    for name, call in calls.items():
-        for _ in range(warmup):
-            call()
-        t0 = time.perf_counter()
-        k = 0
-        while time.perf_counter() - t0 < min_time / 4 or k < 2:
-            call()
-            k += 1
-        per = (time.perf_counter() - t0) / k
-        number[name] = max(1, int(min_time / max(per, 1e-9)))
-    samples = {name: [] for name in calls}
-    for _ in range(reps):
-        for name, call in calls.items():
-            samples[name].append(_loop_us(call, number[name]))
-    return {name: statistics.median(s) for name, s in samples.items()}
+    """Median µs per call of each callable, timed round-robin (``_timing.measure``)."""
+    return measure(calls, reps, min_time, warmup=warmup, min_number=1)
 
 
 def agreement(makers: dict, problem) -> dict:

@@ -20,13 +20,11 @@ Timing never goes into the test suite; this script is the measurement.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import losslab as ll
-from _timing import numpy_adam_step
+from _timing import measure, numpy_adam_step
 
 WORKLOADS = {
     # name: (layer widths, batch, hidden activation, loss, optimizer, learning rate)
@@ -202,13 +200,6 @@ def numpy_step_fn(layers, X, y, act, loss, opt, lr):
 FRAMEWORKS = {"losslab": losslab_step_fn, "torch": torch_step_fn, "numpy": numpy_step_fn}
 
 
-def _time(step, number: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(number):
-        step()
-    return (time.perf_counter() - t0) / number * 1e6
-
-
 def run(workload: str, reps: int, min_time: float = 0.2) -> dict[str, float]:
     problem = make_problem(workload)
     steps = {}
@@ -217,17 +208,7 @@ def run(workload: str, reps: int, min_time: float = 0.2) -> dict[str, float]:
             steps[name] = make(*problem)
         except ImportError:
             continue  # PyTorch not installed: report the others
-    number = {}
-    for name, step in steps.items():  # warm up, and pick a loop count that runs ~min_time
-        for _ in range(20):
-            step()
-        per = _time(step, 50) / 1e6
-        number[name] = max(50, int(min_time / max(per, 1e-9)))
-    samples = {name: [] for name in steps}
-    for _ in range(reps):
-        for name, step in steps.items():
-            samples[name].append(_time(step, number[name]))
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return measure(steps, reps, min_time, warmup=20, min_number=50)
 
 
 def main(argv=None) -> int:
