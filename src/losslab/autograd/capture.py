@@ -273,7 +273,6 @@ class ReplayPlan:
             self.output_slot = index.get(id(output.data))
             if self.output_slot is None:
                 raise CaptureError("the model's output is not an input, a parameter or an op's output")
-        self.loss_shape, self.loss_dtype = loss.data.shape, loss.data.dtype
         # the backward's seed, ∂L/∂L = 1, made once; read-only, so a kernel can never change it
         # (and a gradient that is the seed itself is copied, not stolen: see run)
         self._seed = np.ones(loss.data.shape, loss.data.dtype)
@@ -286,7 +285,6 @@ class ReplayPlan:
         self._lean = None  # the backward as the first replay ran it (see _backward_traced)
         self.grad_leaves = tuple(grad_leaf.items())
         self.vals = vals
-        self.n_ops = len(forward)
         # Between replays the op outputs are dropped, as the eager step drops its graph: the slots
         # from the first op output on are reset to this template (the constants stay) in one go.
         self._tail = min(transient)

@@ -234,6 +234,7 @@ class Function:
         Tensor = _Tensor or _load_tensor()
         node = cls.__new__(cls)
         node.saved = ()
+        shared = False  # an input repeated (x * x): forward gets a view made here for the second
         if len(inputs) == 1:  # unary ops (activations, reductions, reshapes): no loop
             x = inputs[0]
             if isinstance(x, Tensor):
@@ -254,6 +255,7 @@ class Function:
                             # Two inputs share one array (x and x.detach()): give forward distinct
                             # objects so that saved values map back to the right input (_as_tensor).
                             a = a.view()
+                            shared = True
                             break
                     arrays.append(a)
                     parents.append(x)
@@ -281,12 +283,9 @@ class Function:
             result = Tensor._wrap(out)
         recorder = _CAPTURE.recorder
         if recorder is not None:  # a step being captured for replay (autograd/capture.py)
-            if len(arrays) > 1 and any(type(a) is np.ndarray and a.base is not None
-                                       and a is not getattr(x, "data", a)
-                                       for a, x in zip(arrays, inputs)):
-                # an input repeated (x * x) was given forward as a fresh view, made here: the
-                # replay reads the Tensor's own array instead (the same values; the distinct
-                # object only matters to create_graph, which a replay never runs)
+            if shared:
+                # the replay reads the repeated Tensor's own array, not the view made above (the
+                # same values; the distinct object only matters to create_graph, never replayed)
                 arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
             recorder.record(node, arrays, options, result)
         return result
@@ -301,5 +300,5 @@ def as_output_array(node, out) -> np.ndarray:
     raw, out = out, np.asarray(out)
     saved = node.saved  # a tuple, or _FREED in a replay of an op that saves nothing
     if type(saved) is tuple and any(v is raw for v in saved):
-        node.saved = tuple(out if v is raw else v for v in node.saved)
+        node.saved = tuple(out if v is raw else v for v in saved)
     return out

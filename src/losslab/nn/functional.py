@@ -78,6 +78,14 @@ def _check_p(p, fn: str = "dropout") -> float:
     return p
 
 
+def _dropout_mask(shape, dt: np.dtype, p: float) -> np.ndarray:
+    """m / (1 − p) with m ~ Bernoulli(1 − p) from ``ll.random.generator()`` (zeros for p = 1)."""
+    if p == 1:
+        return np.zeros(shape, dtype=dt)
+    keep = _random.generator().random(shape) < (1.0 - p)
+    return keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+
+
 class InvertedDropout(Function):
     """x · m / (1 − p) with a fresh mask m ~ Bernoulli(1 − p) drawn in ``forward`` from
     ``ll.random.generator()``.  ∂/∂x = m / (1 − p).
@@ -93,12 +101,7 @@ class InvertedDropout(Function):
     draws_random = True
 
     def forward(self, x, p=0.5):
-        dt = x.dtype
-        if p == 1:
-            mask = np.zeros(x.shape, dtype=dt)
-        else:
-            keep = _random.generator().random(x.shape) < (1.0 - p)
-            mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+        mask = _dropout_mask(x.shape, x.dtype, p)
         self.save_for_backward(mask)
         return x * mask
 
@@ -143,13 +146,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if input.dtype.kind == "f":
         return InvertedDropout.apply(input, p=float(p))
     # integer input: a float32 mask, and the product promoted as for any other tensor
-    dt = np.dtype(np.float32)
-    if p == 1:
-        mask = np.zeros(input.shape, dtype=dt)
-    else:
-        keep = _random.generator().random(input.shape) < (1.0 - p)
-        mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
-    return input * Tensor._wrap(mask)
+    return input * Tensor._wrap(_dropout_mask(input.shape, np.dtype(np.float32), p))
 
 
 # -- loss functions -------------------------------------------------------------------------

@@ -6,7 +6,6 @@ so that a default optimizer's ``state_dict`` is key for key ``torch.optim``'s)."
 from __future__ import annotations
 
 import math
-
 import numbers
 from typing import Any
 

@@ -7,7 +7,6 @@ optimizer is the same, only the gradient it is given changes (seed 003, §6–8)
 from __future__ import annotations
 
 import math
-
 import numbers
 
 import numpy as np

@@ -423,22 +423,19 @@ def _compiled_pass(compiled, x, y, targets, out_specs: dict):
     before = compiled.stats["captures"] + compiled.stats["replays"]
     rng = _random.get_rng_state()  # a redo must draw the dropout masks this pass drew
     try:
-        yt = targets.adapt(_OutputSpec(*spec), y)
-        out, loss = compiled.forward_backward(x, yt)
+        out, loss = compiled.forward_backward(x, targets.adapt(spec, y))
     except Exception:
-        _random.set_rng_state(rng)
-        return None
-    if compiled.stats["captures"] + compiled.stats["replays"] == before:
-        out_specs[key] = None  # not replayable (compiled.reason says why)
-    if out is None or loss.data.size != 1:
-        _random.set_rng_state(rng)
-        return None
-    out_arr, lv = out.data, float(loss.data)
-    if (out_arr.shape != spec[0] or out_arr.dtype != spec[1] or not math.isfinite(lv)
-            or not np.all(np.isfinite(out_arr))):
-        _random.set_rng_state(rng)
-        return None
-    return out_arr, lv
+        out = None
+    else:
+        if compiled.stats["captures"] + compiled.stats["replays"] == before:
+            out_specs[key] = None  # not replayable (compiled.reason says why)
+    if out is not None and loss.data.size == 1:
+        out_arr, lv = out.data, float(loss.data)
+        if (out_arr.shape == spec.shape and out_arr.dtype == spec.dtype and math.isfinite(lv)
+                and np.all(np.isfinite(out_arr))):
+            return out_arr, lv
+    _random.set_rng_state(rng)
+    return None
 
 
 def _grad_norm(params) -> float:
@@ -671,7 +668,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
     if compile:
         from .compiled import CompiledStep
         state.compiled = CompiledStep(model, fn, optimizer)
-    out_specs: dict = {}  # input (shape, dtype) -> the model output's (shape, dtype), seen eagerly
+    out_specs: dict = {}  # input (shape, dtype) -> _OutputSpec of the model output, seen eagerly
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -742,7 +739,7 @@ def fit(model, loss_fn, optimizer, train, val=None, *, epochs: int = 10, schedul
                             raise TypeError(f"fit: the model must return a Tensor, got {type(out).__name__}")
                         key = _input_key(x)
                         if out_specs.get(key, ()) is not None:  # None: this shape stays eager
-                            out_specs[key] = (out.shape, out.dtype)
+                            out_specs[key] = _OutputSpec(out.shape, out.dtype)
                         if targets.task is None:
                             targets.task = state.task = targets.infer_task(out.data, np.asarray(getattr(y, "data", y)))
                             if metric_names:
